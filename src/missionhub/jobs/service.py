@@ -1,0 +1,137 @@
+"""Queue, claim, run and report background jobs.
+
+A domain registers a handler for a job kind with :func:`handler`. The handler receives a
+:class:`JobContext` to report progress, and returns a JSON-able result. It runs in its own
+transaction: if it raises, nothing it wrote is kept and the job is marked failed with the message.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from missionhub.accounts.permissions import Actor, require
+from missionhub.db.base import utcnow
+from missionhub.db.session import Database
+from missionhub.errors import NotFound, ServiceError
+from missionhub.jobs.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobContext:
+    """What a running handler gets: its job's id and params, the actor, and progress reporting."""
+
+    db: Database
+    job_id: int
+    params: dict[str, Any]
+    actor: Actor
+
+    def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
+        """Record progress in its own short transaction, so watchers see it at once."""
+        values: dict[str, Any] = {"done": done}
+        if total is not None:
+            values["total"] = total
+        if message is not None:
+            values["message"] = message[:300]
+        with self.db.transaction() as session:
+            session.execute(update(Job).where(Job.id == self.job_id).values(**values))
+
+
+Handler = Callable[[Session, JobContext], dict[str, Any] | None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind``."""
+
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def enqueue(
+    session: Session, *, actor: Actor, kind: str, title: str, params: dict[str, Any]
+) -> Job:
+    job = Job(
+        kind=kind,
+        title=title,
+        status=JobStatus.QUEUED,
+        params=params,
+        created_by_id=actor.user_id,
+        organisation_id=actor.organisation_id,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, *, actor: Actor, job_id: int) -> Job:
+    """A job, to the person who started it, their organisation's staff, or an admin."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"No job with id {job_id}")
+    allowed = actor.is_admin or (
+        actor.user_id is not None
+        and (job.created_by_id == actor.user_id or actor.belongs_to(job.organisation_id))
+    )
+    require(allowed, "You cannot see this job")
+    return job
+
+
+def claim_next(db: Database) -> Job | None:
+    """Mark the oldest queued job running and return it (safe with several workers)."""
+    with db.transaction() as session:
+        candidate = session.scalar(
+            select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.id).limit(1)
+        )
+        if candidate is None:
+            return None
+        claimed = session.execute(
+            update(Job)
+            .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+            .values(status=JobStatus.RUNNING, started_at=utcnow())
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        return session.get(Job, candidate)
+
+
+def run_job(db: Database, job: Job, actor: Actor) -> None:
+    """Run one claimed job to completion, recording success or failure."""
+    fn = _HANDLERS.get(job.kind)
+    ctx = JobContext(db=db, job_id=job.id, params=job.params, actor=actor)
+    try:
+        if fn is None:
+            raise ServiceError(f"No handler for jobs of kind {job.kind!r}")
+        with db.transaction(actor) as session:
+            result = fn(session, ctx)
+        _finish(db, job.id, JobStatus.SUCCEEDED, result=result or {})
+    except ServiceError as exc:
+        _finish(db, job.id, JobStatus.FAILED, error=str(exc))
+    except Exception as exc:  # a bug, not bad input: keep the trace for the admin
+        log.exception("job %s failed", job.id)
+        _finish(
+            db,
+            job.id,
+            JobStatus.FAILED,
+            error=f"Unexpected error: {exc}\n{traceback.format_exc(limit=5)}",
+        )
+
+
+def _finish(db: Database, job_id: int, status: JobStatus, **values: Any) -> None:
+    with db.transaction() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(status=status, finished_at=utcnow(), **values)
+        )
