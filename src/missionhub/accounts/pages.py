@@ -14,10 +14,12 @@ from missionhub.accounts.schemas import TokenIn, UserIn
 from missionhub.errors import Invalid
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
+from missionhub.web.navigation import NavItem, roles
 from missionhub.web.security import SESSION_COOKIE, flash, set_cookie
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+NAV = [NavItem("/admin", "Admin", 90, roles(Role.ADMIN))]
 
 
 def safe_next(target: str | None) -> str:

@@ -1,11 +1,8 @@
-"""Imports every domain's tables, so that the metadata (and Alembic) sees them all.
+"""Imports every domain's tables (see missionhub.domains), so the metadata and Alembic see them."""
 
-A new domain package adds its ``models`` import here.
-"""
-
-from missionhub.accounts import models as accounts_models
 from missionhub.db.base import Base
-from missionhub.jobs import models as jobs_models
-from missionhub.portfolio import models as portfolio_models
+from missionhub.domains import domain_modules
 
-__all__ = ["Base", "accounts_models", "jobs_models", "portfolio_models"]
+MODEL_MODULES = domain_modules("models")
+
+__all__ = ["MODEL_MODULES", "Base"]

@@ -146,9 +146,7 @@ def funnel_by_organisation(
                 select(Project.id, Project.organisation_id).where(
                     Project.id.in_(_selected_ids(actor, sel))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         by_org: dict[int, list[ProjectPath]] = defaultdict(list)
         for path in project_paths(session, actor=actor, sel=sel):
@@ -156,9 +154,7 @@ def funnel_by_organisation(
         names = dict(
             session.execute(
                 select(Organisation.id, Organisation.name).where(Organisation.id.in_(by_org))
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         rows = [
             OrganisationFunnelRow(org, names[org], compute_funnel(paths))
@@ -210,7 +206,7 @@ def _latest_actuals(session: Session, kpi_ids: set[int]) -> dict[int, Decimal]:
         select(KpiActual.kpi_id, KpiActual.value).join(
             newest, (newest.c.kpi_id == KpiActual.kpi_id) & (newest.c.on == KpiActual.observed_on)
         )
-    ).tuples()
+    )
     return dict(rows.all())
 
 
@@ -221,21 +217,17 @@ def mission_progress(
     projects contribute, evidenced or not, and how their KPIs roll up."""
 
     def compute() -> list[MilestoneProgress]:
-        rows = (
-            session.execute(
-                select(MissionLink, Project.title, Organisation.name, Kpi)
-                .join(Project, Project.id == MissionLink.project_id)
-                .join(Organisation, Organisation.id == Project.organisation_id)
-                .outerjoin(Kpi, Kpi.id == MissionLink.kpi_id)
-                .where(
-                    MissionLink.mission_id == mission.id,
-                    visible_clause(actor, Project.organisation_id, Project.visibility),
-                )
-                .order_by(Project.title)
+        rows = session.execute(
+            select(MissionLink, Project.title, Organisation.name, Kpi)
+            .join(Project, Project.id == MissionLink.project_id)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .outerjoin(Kpi, Kpi.id == MissionLink.kpi_id)
+            .where(
+                MissionLink.mission_id == mission.id,
+                visible_clause(actor, Project.organisation_id, Project.visibility),
             )
-            .tuples()
-            .all()
-        )
+            .order_by(Project.title)
+        ).all()
         latest = _latest_actuals(session, {kpi.id for *_, kpi in rows if kpi is not None})
         grouped: dict[int | None, list[tuple[Contribution, LinkReading]]] = defaultdict(list)
         for link, title, org_name, kpi in rows:
@@ -314,20 +306,16 @@ def unevidenced_count(session: Session, *, actor: Actor, mission_id: int | None 
 
 def missions_overview(session: Session, *, actor: Actor) -> list[tuple[Mission, int, int]]:
     """(mission, visible contributing projects, unevidenced links) for every mission."""
-    rows = (
-        session.execute(
-            select(
-                MissionLink.mission_id,
-                func.count(func.distinct(MissionLink.project_id)),
-                func.count(MissionLink.id).filter(MissionLink.kpi_id.is_(None)),
-            )
-            .join(Project)
-            .where(visible_clause(actor, Project.organisation_id, Project.visibility))
-            .group_by(MissionLink.mission_id)
+    rows = session.execute(
+        select(
+            MissionLink.mission_id,
+            func.count(func.distinct(MissionLink.project_id)),
+            func.count(MissionLink.id).filter(MissionLink.kpi_id.is_(None)),
         )
-        .tuples()
-        .all()
-    )
+        .join(Project)
+        .where(visible_clause(actor, Project.organisation_id, Project.visibility))
+        .group_by(MissionLink.mission_id)
+    ).all()
     counts = {mid: (n, u) for mid, n, u in rows}
     missions = session.scalars(select(Mission).order_by(Mission.number))
     return [(m, *counts.get(m.id, (0, 0))) for m in missions]

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.audit import history_for
-from missionhub.accounts.models import OrgKind
+from missionhub.accounts.models import OrgKind, Role
 from missionhub.accounts.permissions import Actor, Visibility, can_edit, require_admin
 from missionhub.accounts.service import list_organisations
 from missionhub.errors import Conflict, Invalid, NotFound
@@ -47,10 +47,18 @@ from missionhub.portfolio.schemas import (
 )
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
+from missionhub.web.navigation import NavItem, roles
 from missionhub.web.security import flash
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+NAV = [
+    NavItem("/projects", "Projects", 10),
+    NavItem("/missions", "Missions", 20),
+    NavItem("/use-cases", "Use cases", 30),
+    NavItem("/funnel", "Funnel", 40),
+    NavItem("/decisions", "Decisions", 80, roles(Role.CIO, Role.ADMIN)),
+]
 
 PROJECT_LABELS = {
     "title": "Project name",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,15 +11,13 @@ from fastapi.staticfiles import StaticFiles
 
 from missionhub import __version__
 from missionhub.db.session import Database
+from missionhub.domains import DOMAINS, domain_modules
 from missionhub.settings import Settings, get_settings
 from missionhub.web.errors import install_error_handlers
 from missionhub.web.security import SecurityMiddleware
 from missionhub.web.templating import build_templates
 
 STATIC = Path(__file__).with_name("static")
-
-# Domain packages with web routes. Each may have `pages.router` (HTML) and `api.router` (JSON).
-DOMAINS = ["accounts", "portfolio", "jobs"]
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -65,12 +62,7 @@ def _include_domain_routers(app: FastAPI) -> None:
     from missionhub.web import pages
 
     app.include_router(pages.router)
-    for domain in DOMAINS:
-        for module_name, prefix in (("api", "/api"), ("pages", "")):
-            try:
-                module = importlib.import_module(f"missionhub.{domain}.{module_name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"missionhub.{domain}.{module_name}":
-                    raise
-                continue
-            app.include_router(module.router, prefix=prefix)
+    for module in domain_modules("api"):
+        app.include_router(module.router, prefix="/api")
+    for module in domain_modules("pages"):
+        app.include_router(module.router)

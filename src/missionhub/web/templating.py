@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 
 from missionhub.settings import Settings
 from missionhub.web.forms import FormResult
+from missionhub.web.navigation import navigation
 from missionhub.web.security import csrf_token, read_flash
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -47,7 +48,9 @@ def build_templates(domains: list[str]) -> Jinja2Templates:
         percent=format_percent,
         days=format_days,
     )
-    env.globals.update(query=query_string, form_of=lambda values: FormResult(dict(values)))
+    env.globals.update(
+        query=query_string, form_of=lambda values: FormResult(dict(values)), navigation=navigation
+    )
     return Jinja2Templates(env=env)
 
 
