@@ -31,6 +31,12 @@ class FieldError:
     message: str
 
 
+def row_error(row: int, message: str, column: str | None = None, source: str = "row") -> FieldError:
+    """A problem in a file, named by its row (or line) and column: "row 12, column amount"."""
+    where = f"{source} {row}" + (f", column {column}" if column else "")
+    return FieldError(where, message)
+
+
 class Invalid(ServiceError):
     """Input broke a rule. Carries every problem found, each naming its field or row."""
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = Field(
         True, description="Run the background job worker inside the web process."
     )
+    max_upload_mb: int = Field(
+        500, ge=1, le=20_000, description="Largest file a user may upload, in megabytes."
+    )
     demo_password: str | None = Field(
         None, description="Password given to demo accounts by `demo load` (development only)."
     )

@@ -48,6 +48,7 @@ from missionhub.portfolio.schemas import (
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
+from missionhub.web.panels import panels_for
 from missionhub.web.security import flash
 from missionhub.web.templating import render
 
@@ -232,6 +233,7 @@ def project_page(
             "history": history_for(session, "projects", project.id)
             if actor.is_civil_servant
             else [],
+            "panels": panels_for("project_panels", session, actor, project),
         },
     )
 
