@@ -64,6 +64,7 @@ class DemoReport:
     new_mission_items: int
     projects: atrs.ImportReport
     new_accounts: list[str]
+    domains: list[str]
 
 
 def load_demo(

@@ -23,6 +23,10 @@ class Panel:
 
 
 def panels_for(hook: str, session: Session, actor: Actor, record: Any) -> list[Panel]:
-    found = [panel for module in domain_modules("pages") if hasattr(module, hook)
-             for panel in getattr(module, hook)(session, actor, record)]
+    found = [
+        panel
+        for module in domain_modules("pages")
+        if hasattr(module, hook)
+        for panel in getattr(module, hook)(session, actor, record)
+    ]
     return sorted(found, key=lambda p: p.order)
