@@ -105,6 +105,8 @@ def demo_load(
         f"added: {report.new_mission_items}; ATRS projects: {p.created} new, "
         f"{p.updated} updated, {p.unchanged} unchanged."
     )
+    for summary in report.domains:
+        console.print(summary)
     if report.new_accounts:
         console.print(f"Demo accounts (password: {password}):")
         for email in report.new_accounts:

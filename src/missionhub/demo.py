@@ -18,6 +18,7 @@ from missionhub.accounts.permissions import Actor, Visibility
 from missionhub.accounts.schemas import UserIn
 from missionhub.accounts.seed import ensure_organisation, seed_departments
 from missionhub.accounts.service import create_user
+from missionhub.domains import domain_modules
 from missionhub.portfolio import atrs
 from missionhub.portfolio.missions import create_use_case
 from missionhub.portfolio.models import Mission, UseCase
@@ -83,7 +84,12 @@ def load_demo(
     report = atrs.import_index(session, data_dir / "registry" / "uk_atrs_index.json", progress)
     accounts = _demo_accounts(session, system, password)
     _example_use_case(session)
-    return DemoReport(session.query(Organisation).count() - before, mission_items, report, accounts)
+    # Each domain may add demo data of its own: missionhub.<domain>.demo.load(session, data_dir)
+    # returns a one-line summary of what it loaded.
+    summaries = [str(module.load(session, data_dir=data_dir)) for module in domain_modules("demo")]
+    return DemoReport(
+        session.query(Organisation).count() - before, mission_items, report, accounts, summaries
+    )
 
 
 def _demo_accounts(session: Session, system: Actor, password: str) -> list[str]:
