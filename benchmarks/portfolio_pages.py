@@ -56,7 +56,7 @@ def wait_for(url: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -162,12 +162,15 @@ def main() -> None:
 
     url = create_pg_database("mh_bench")
     work = Path(tempfile.mkdtemp(prefix="mh-bench-"))
+    work.chmod(0o755)  # nginx's workers run unprivileged and must read the pages
     procs: list[subprocess.Popen[bytes]] = []
     try:
         migrate.upgrade(url)
         started = time.perf_counter()
         db = Database(url)
         seed(db, args.projects)
+        with db.engine.connect() as conn:  # as autovacuum soon would: plan with real statistics
+            conn.exec_driver_sql("ANALYZE")
         db.dispose()
         print(f"seeded {args.projects} projects in {time.perf_counter() - started:.1f}s")
         app_url = start_app(url, args.workers, not args.no_page_cache, procs)
@@ -178,6 +181,11 @@ def main() -> None:
             response.raise_for_status()
             (work / "html" / f"{name}.html").write_bytes(response.content)
         static_url = start_nginx(work, args.workers, procs)
+        for name, path in pages.items():  # the two servers must serve the same bytes
+            ours = httpx.get(app_url + path).content
+            theirs = httpx.get(f"{static_url}/{name}.html").content
+            if ours != theirs:
+                sys.exit(f"{name}: the app and nginx serve different pages")
         runs = []
         for name, path in pages.items():
             for server, target in (

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from missionhub.accounts.models import Organisation, User
@@ -250,9 +250,12 @@ class Project(IdMixin, TimestampMixin, Base):
     imported_fields: Mapped[list[str] | None]
     assumed_fields: Mapped[dict[str, Any] | None]
 
-    __table_args__ = (UniqueConstraint("source", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        Index("ix_projects_updated_at_id", "updated_at", "id"),  # the lists' order
+    )
 
-    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(lazy="selectin")
     use_case: Mapped[UseCase | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     stage_events: Mapped[list[StageEvent]] = relationship(

@@ -378,6 +378,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_projects_source"), ["source"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_stage"), ["stage"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_use_case_id"), ["use_case_id"], unique=False)
+        batch_op.create_index("ix_projects_updated_at_id", ["updated_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_projects_visibility"), ["visibility"], unique=False)
 
     op.create_table(
@@ -818,6 +819,7 @@ def downgrade() -> None:
     op.drop_table("use_case_missions")
     op.drop_table("use_case_milestones")
     with op.batch_alter_table("projects", schema=None) as batch_op:
+        batch_op.drop_index("ix_projects_updated_at_id")
         batch_op.drop_index(batch_op.f("ix_projects_visibility"))
         batch_op.drop_index(batch_op.f("ix_projects_use_case_id"))
         batch_op.drop_index(batch_op.f("ix_projects_stage"))
