@@ -4,7 +4,7 @@ Goal: under 60 s on 2 cores. The peer is the direct method, resampling row indic
 counting each resample (run on fewer resamples and scaled, because at full size it takes
 minutes); the ratio is printed.
 
-    python -m benchmarks.challenges_bootstrap [--rows 1000000] [--resamples 1000] [--peer-resamples 20]
+    python -m benchmarks.challenges_bootstrap [--rows N] [--resamples N] [--peer-resamples N]
 """
 
 from __future__ import annotations
@@ -45,14 +45,17 @@ def main() -> None:
     parser.add_argument("--peer-resamples", type=int, default=20)
     args = parser.parse_args()
     a, b, gold, preds = data(args.rows, args.submissions)
-    groupings = m.build_groupings(len(gold), {"a": (a, [str(i) for i in range(7)]),
-                                              "b": (b, [str(i) for i in range(4)])})
+    groupings = m.build_groupings(
+        len(gold), {"a": (a, [str(i) for i in range(7)]), "b": (b, [str(i) for i in range(4)])}
+    )
     start = time.perf_counter()
     m.paired_bootstrap(groupings, gold, preds, n_resamples=args.resamples)
     t_boot = time.perf_counter() - start
     start = time.perf_counter()
     evaluate(
-        SuiteArrays(gold, {"a": (a, [str(i) for i in range(7)]), "b": (b, [str(i) for i in range(4)])}),
+        SuiteArrays(
+            gold, {"a": (a, [str(i) for i in range(7)]), "b": (b, [str(i) for i in range(4)])}
+        ),
         [SubmissionArrays(str(i), f"S{i}", p) for i, p in enumerate(preds)],
         n_resamples=args.resamples,
     )
@@ -62,7 +65,9 @@ def main() -> None:
     t_peer = (time.perf_counter() - start) * args.resamples / args.peer_resamples
     print(f"rows: {args.rows:,}; submissions: {args.submissions}; resamples: {args.resamples:,}")
     print(f"paired bootstrap (counts for every cell, submission, resample): {t_boot:.2f} s")
-    print(f"whole evaluation (all metrics, intervals, tests, ranking): {t_full:.2f} s (goal < 60 s)")
+    print(
+        f"whole evaluation (all metrics, intervals, tests, ranking): {t_full:.2f} s (goal < 60 s)"
+    )
     print(f"direct row resampling, scaled from {args.peer_resamples} resamples: {t_peer:.1f} s")
     print(f"ratio (direct / ours): {t_peer / t_boot:.0f}x")
 

@@ -83,7 +83,9 @@ def main() -> None:
         by = frame.by_group
         for metric in FIVE:
             worst = max(worst, float(np.max(np.abs(mine[name][metric] - by[metric].to_numpy()))))
-    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
     print(f"rows: {args.rows:,}; groupings: 7 groups, 4 groups, 28 intersections; metrics: 5")
     print(f"Mission Hub engine: {t_ours:.3f} s (best of {args.repeats})")
     print(f"Fairlearn MetricFrame: {t_peer:.3f} s")

@@ -61,7 +61,7 @@ def test_every_metric_in_every_cell_equals_fairlearns_metricframe(seed: int) -> 
     codes_b, labels_b = m.encode(df.b.to_numpy())
     groupings = m.build_groupings(len(df), {"a": (codes_a, labels_a), "b": (codes_b, labels_b)})
     gold, pred = df.gold.to_numpy(), df.pred.to_numpy()
-    features = {"a": ["a"], "b": ["b"], "a × b": ["a", "b"]}
+    features = {"a": ["a"], "b": ["b"], "a" + m.SEP + "b": ["a", "b"]}
     compared = 0
     for g in groupings:
         ours = m.metric_values(m.confusion_counts(g.codes, g.size, gold, pred))
@@ -72,7 +72,7 @@ def test_every_metric_in_every_cell_equals_fairlearns_metricframe(seed: int) -> 
             continue
         frame = _frame(df, features[g.name])
         for k, label in enumerate(g.labels):
-            index = tuple(label.split(" × ")) if " × " in label else label
+            index = tuple(label.split(m.SEP)) if m.SEP in label else label
             for metric in m.METRICS:
                 assert abs(ours[metric][k] - frame.by_group.loc[index, metric]) < TOL, (
                     g.name,
@@ -154,12 +154,15 @@ def test_pattern_bootstrap_equals_resampling_rows() -> None:
     row_atom, atom_cells = m.atoms(groupings)
     pats = m.patterns(row_atom, gold, preds)
     assert pats.counts.sum() == len(df)
-    key = {(int(a), int(g), *map(int, p)): i for i, (a, g, *p) in enumerate(
-        zip(pats.atom, pats.gold, *pats.preds, strict=True)
-    )}
+    key = {
+        (int(a), int(g), *map(int, p)): i
+        for i, (a, g, *p) in enumerate(zip(pats.atom, pats.gold, *pats.preds, strict=True))
+    }
     row_pattern = np.array(
-        [key[(int(a), int(g), *(int(p[i]) for p in preds))] for i, (a, g) in enumerate(
-            zip(row_atom, gold, strict=True))]
+        [
+            key[(int(a), int(g), *(int(p[i]) for p in preds))]
+            for i, (a, g) in enumerate(zip(row_atom, gold, strict=True))
+        ]
     )
     drawn = rng.integers(0, len(df), size=(3, len(df)))
     weights = np.stack([np.bincount(row_pattern[d], minlength=len(pats.counts)) for d in drawn])

@@ -54,6 +54,7 @@ METRIC_LABELS = {
     "roc_auc": "ROC AUC",
 }
 NOT_STATED = "(not stated)"
+SEP = " \u00d7 "  # joins the parts of an intersection: "women x 25-44"
 
 Counts = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -92,7 +93,7 @@ def intersect(name: str, parts: Sequence[Grouping]) -> Grouping:
     """The observed combinations of several groupings (empty combinations are not cells)."""
     stacked = np.stack([p.codes for p in parts], axis=1)
     combos, codes = np.unique(stacked, axis=0, return_inverse=True)
-    labels = [" × ".join(p.labels[c] for p, c in zip(parts, row, strict=True)) for row in combos]
+    labels = [SEP.join(p.labels[c] for p, c in zip(parts, row, strict=True)) for row in combos]
     return Grouping(name, "intersection", codes.reshape(-1).astype(np.int64), labels)
 
 
@@ -110,7 +111,7 @@ def build_groupings(
     result += singles
     for size in range(2, len(singles) + 1):
         for combo in combinations(singles, size):
-            result.append(intersect(" × ".join(g.name for g in combo), combo))
+            result.append(intersect(SEP.join(g.name for g in combo), combo))
     if functionality is not None:
         result.append(Grouping("functionality", "functionality", *functionality))
     return result
@@ -362,7 +363,10 @@ class Counterfactual:
 
 
 def counterfactual_consistency(
-    template: NDArray[np.int64], group: NDArray[np.int64], labels: list[str], pred: NDArray[np.bool_]
+    template: NDArray[np.int64],
+    group: NDArray[np.int64],
+    labels: list[str],
+    pred: NDArray[np.bool_],
 ) -> Counterfactual:
     """Same template, different group: was the prediction the same?
 
@@ -378,7 +382,7 @@ def counterfactual_consistency(
     uniq, inv = np.unique(pair, return_inverse=True)
     share = np.bincount(inv, weights=p) / np.bincount(inv)
     pt, pg, pv = uniq // k, uniq % k, (share >= 0.5).astype(np.int64)
-    tu, tinv = np.unique(pt, return_inverse=True)
+    _, tinv = np.unique(pt, return_inverse=True)
     groups_in = np.bincount(tinv)
     positives = np.bincount(tinv, weights=pv)
     multi = groups_in >= 2
