@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from missionhub.accounts.models import Organisation, User
@@ -181,7 +181,7 @@ class Evaluation(IdMixin, Base):
     suite_id: Mapped[int] = mapped_column(ForeignKey("challenge_suites.id"))
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
     submission_ids: Mapped[list[str]]
-    results: Mapped[dict[str, Any]] = deferred(mapped_column())
+    results: Mapped[dict[str, Any]] = deferred(mapped_column(JSON))
     results_sha256: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
