@@ -69,20 +69,19 @@ def collect(session: Session, ctx: JobContext) -> dict[str, Any]:
         )
         parsed = preds.parse_predictions(raw, 1, frame["case_id"], challenge.labels)
     except (EndpointError, Invalid) as exc:
-        _record_failure(ctx, submission.id, str(exc))
-        raise
+        # Recorded in this job's own transaction, so the job succeeds with the submission
+        # marked failed and the reason kept (a failed job would roll the record back).
+        submission.status = SubmissionStatus.FAILED
+        submission.error = str(exc)[:2000]
+        session.flush()
+        return {
+            "link": f"/challenges/{challenge.id}",
+            "link_text": "The endpoint failed: see why on the challenge",
+            "error": submission.error,
+        }
     service._store(submission, parsed)
     session.flush()
     return {"link": f"/challenges/{challenge.id}", "link_text": "Back to the challenge"}
-
-
-def _record_failure(ctx: JobContext, submission_id: int, message: str) -> None:
-    """Kept in its own transaction: the job's own is rolled back when it fails."""
-    with ctx.db.transaction(ctx.actor) as session:
-        submission = session.get(Submission, submission_id)
-        if submission is not None:
-            submission.status = SubmissionStatus.FAILED
-            submission.error = message[:2000]
 
 
 @handler(EVALUATE)

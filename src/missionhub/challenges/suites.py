@@ -133,7 +133,9 @@ def _case_id_problems(ids: pd.Series, first_row: int) -> list[FieldError]:
     dup = ids[(ids != "") & ids.duplicated(keep=False)]
     for case_id, rows in dup.groupby(dup).groups.items():
         problems.append(
-            rows_error([int(r) + first_row for r in rows], f"Case id {case_id!r} is repeated")
+            rows_error(
+                [int(r) + first_row for r in rows], f"Case id {case_id!r} is repeated", "case_id"
+            )
         )
     return problems
 
