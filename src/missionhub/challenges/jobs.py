@@ -11,7 +11,7 @@ from missionhub.accounts.permissions import Actor
 from missionhub.challenges import predictions as preds
 from missionhub.challenges import service, suites
 from missionhub.challenges.endpoint import EndpointError, EndpointPolicy, call_endpoint
-from missionhub.challenges.evaluation import SubmissionArrays, evaluate
+from missionhub.challenges.evaluation import Progress, SubmissionArrays, evaluate
 from missionhub.challenges.models import (
     Challenge,
     ChallengeStatus,
@@ -86,9 +86,29 @@ def collect(session: Session, ctx: JobContext) -> dict[str, Any]:
 
 @handler(EVALUATE)
 def run_evaluation(session: Session, ctx: JobContext) -> dict[str, Any]:
-    challenge = service.owned_challenge(
-        session, actor=ctx.actor, challenge_id=ctx.params["challenge_id"]
+    evaluation = evaluate_now(
+        session,
+        actor=ctx.actor,
+        challenge_id=ctx.params["challenge_id"],
+        job_id=ctx.job_id,
+        progress=lambda done, total, message: ctx.progress(done, total, message),
     )
+    return {
+        "link": f"/challenges/{evaluation.challenge_id}/report",
+        "link_text": "See the report",
+    }
+
+
+def evaluate_now(
+    session: Session,
+    *,
+    actor: Actor,
+    challenge_id: int,
+    job_id: int | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Evaluate every received submission against the current suite and store the result."""
+    challenge = service.owned_challenge(session, actor=actor, challenge_id=challenge_id)
     suite = challenge.suite
     subs = service.evaluable(challenge)
     if suite is None or not subs:
@@ -101,7 +121,7 @@ def run_evaluation(session: Session, ctx: JobContext) -> dict[str, Any]:
         answers,
         min_denominator=challenge.min_denominator,
         primary_metric=challenge.primary_metric,
-        progress=lambda done, total, message: ctx.progress(done, total, message),
+        progress=progress,
     )
     results["suite"] = {
         "id": suite.id,
@@ -115,17 +135,17 @@ def run_evaluation(session: Session, ctx: JobContext) -> dict[str, Any]:
     evaluation = Evaluation(
         challenge_id=challenge.id,
         suite_id=suite.id,
-        job_id=ctx.job_id,
+        job_id=job_id,
         submission_ids=[str(s.id) for s in subs],
         results=results,
         results_sha256=_digest(results),
-        created_by_id=ctx.actor.user_id,
+        created_by_id=actor.user_id,
     )
     session.add(evaluation)
     challenge.status = ChallengeStatus.EVALUATED
     challenge.results_released_at = None
     session.flush()
-    return {"link": f"/challenges/{challenge.id}/report", "link_text": "See the report"}
+    return evaluation
 
 
 def _arrays(session: Session, sub: Submission, positive: str) -> SubmissionArrays:
