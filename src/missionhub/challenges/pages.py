@@ -17,7 +17,7 @@ from missionhub.challenges import report, service, suites
 from missionhub.challenges.metrics import METRIC_LABELS, METRICS
 from missionhub.challenges.models import Challenge, ChallengeStatus
 from missionhub.challenges.schemas import AwardIn, ChallengeIn, EndpointIn, SubmissionIn
-from missionhub.errors import Conflict, Invalid
+from missionhub.errors import Conflict, FieldError, Invalid
 from missionhub.portfolio import missions
 from missionhub.settings import Environment, Settings
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
@@ -56,6 +56,15 @@ def _redirect(url: str, settings: Settings, message: str | None = None) -> Redir
     if message:
         flash(response, settings, message)
     return response
+
+
+def _file_problems(result: FormResult, exc: Invalid | Conflict, field: str) -> None:
+    """Every problem with an uploaded file in the error summary, each naming its rows."""
+    problems = exc.errors if isinstance(exc, Invalid) else [FieldError(field, str(exc))]
+    for i, e in enumerate(problems):
+        named = e.field and e.field not in (field, "file")
+        text = f"{e.field[0].upper()}{e.field[1:]}: {e.message}" if named else e.message
+        result.errors.setdefault(field if i == 0 else f"{field}.{i}", text)
 
 
 def _allow_private(settings: Settings) -> bool:
@@ -252,7 +261,7 @@ async def add_suite(
                 data_dir=settings.data_dir,
             )
     except (Invalid, Conflict) as exc:
-        result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc), "file"))
+        _file_problems(result, exc, "file")
         return _suite_page(request, challenge, result, status_code=400)
     return _redirect(
         f"/challenges/{challenge_id}",
@@ -337,7 +346,7 @@ async def submit(
             finally:
                 upload.path.unlink(missing_ok=True)
         except (Invalid, Conflict) as exc:
-            result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc), "file"))
+            _file_problems(result, exc, "file")
         else:
             return _redirect(f"/challenges/{challenge_id}", settings, "Predictions received")
     return _submit_page(request, challenge, result, "file", status_code=400)
