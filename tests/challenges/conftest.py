@@ -170,7 +170,7 @@ def fake_model() -> Iterator[FakeModel]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             instances = body["instances"]
             for item in instances:

@@ -80,7 +80,8 @@ def test_suites_are_versioned_by_content_hash(cw: ChallengeWorld, session: Sessi
     assert first is not None
     assert (first.version, first.cases) == (1, 120)
     assert first.group_columns == ["group_target"]
-    assert first.has_templates and first.has_functionality
+    assert first.has_templates
+    assert first.has_functionality
     reordered = small_suite().sample(frac=1.0, random_state=1)[::-1]
     same_cases = reordered.sort_index()[list(reversed(small_suite().columns))]
     with pytest.raises(Conflict, match="already version 1"):
@@ -129,7 +130,8 @@ def test_bad_predictions_name_the_rows_and_nothing_is_stored(
     assert "row 8, column case_id: Not a case in this suite: 'not-a-case'" in errors
     assert "row 10, column score: Enter the score as a number" in errors
     missing = next(e for e in errors if e.startswith("file: No prediction for"))
-    assert "'c39-black'" in missing and "'c39-Muslims'" in missing
+    assert "'c39-black'" in missing
+    assert "'c39-Muslims'" in missing
     assert _count(session, Submission) == 0
 
 
@@ -172,7 +174,7 @@ def test_evaluation_runs_as_a_job_and_finds_the_biased_model(
         session, actor=cw.world.actor(cw.owner), challenge_id=challenge.id
     )
     results = evaluation.results
-    assert [r["name"] for r in results["ranking"]][0].startswith("Careful model")
+    assert next(r["name"] for r in results["ranking"]).startswith("Careful model")
     gap = results["largest_gaps"][0]
     assert gap["cell"] == "Muslims"
     assert gap["name"].startswith("Biased model")
@@ -208,7 +210,7 @@ def test_evaluation_runs_as_a_job_and_finds_the_biased_model(
 def test_suppliers_see_only_their_own_released_aggregates(
     cw: ChallengeWorld, db: Database, session: Session
 ) -> None:
-    challenge, suite, acme, beta, a, b = _evaluated(cw, db)
+    challenge, _suite, acme, _beta, a, _b = _evaluated(cw, db)
     before = service.supplier_results(
         session, actor=cw.world.actor(acme), challenge_id=challenge.id
     )
@@ -307,7 +309,8 @@ def test_writes_are_audited_without_the_hidden_data(cw: ChallengeWorld, session:
         )
     ).all()
     kinds = {(e.entity_type, e.action) for e in events}
-    assert ("challenges", "create") in kinds and ("challenge_suites", "create") in kinds
+    assert ("challenges", "create") in kinds
+    assert ("challenge_suites", "create") in kinds
     suite_event = next(e for e in events if e.entity_type == "challenge_suites")
     assert "data" not in (suite_event.after or {})
     assert "template 0" not in json.dumps([e.after for e in events])

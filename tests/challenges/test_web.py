@@ -40,7 +40,8 @@ def test_owner_creates_a_challenge_and_uploads_a_suite_through_the_pages(
     assert refused.status_code == 403
     empty = client.post("/challenges/new", data={"csrf_token": token})
     assert empty.status_code == 400
-    assert "Enter title" in empty.text and "Choose the use case or the mission" in empty.text
+    assert "Enter title" in empty.text
+    assert "Choose the use case or the mission" in empty.text
     mission = next(iter(cw.missions.values()))
     made = client.post(
         "/challenges/new",
@@ -74,7 +75,8 @@ def test_owner_creates_a_challenge_and_uploads_a_suite_through_the_pages(
     )
     assert stored.status_code == 303
     page = client.get(url)
-    assert "Suite versions" in page.text and "suite.csv" in page.text
+    assert "Suite versions" in page.text
+    assert "suite.csv" in page.text
 
 
 def test_supplier_submits_owner_evaluates_and_downloads_the_report(
@@ -107,15 +109,19 @@ def test_supplier_submits_owner_evaluates_and_downloads_the_report(
     cw.session.expire_all()
     report = client.get(f"/challenges/{challenge.id}/report")
     assert report.status_code == 200
-    assert "Largest group gaps" in report.text and "For the ATRS Tier 2 record" in report.text
-    assert challenge.suite is not None and challenge.suite.content_sha256 in report.text
+    assert "Largest group gaps" in report.text
+    assert "For the ATRS Tier 2 record" in report.text
+    assert challenge.suite is not None
+    assert challenge.suite.content_sha256 in report.text
     chosen = client.get(f"/challenges/{challenge.id}/report?metric=fpr")
     assert "False positive rate by target" in chosen.text
     pdf = client.get(f"/challenges/{challenge.id}/report.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
     rows = pd.read_csv(io.StringIO(client.get(f"/challenges/{challenge.id}/report.csv").text))
     women = rows[(rows.cell == "women") & (rows.metric == "fpr")].iloc[0]
-    assert women.value == 1.0 and women.denominator == 20
+    assert women.value == 1.0
+    assert women.denominator == 20
     assert set(rows.suite_content_sha256) == {challenge.suite.content_sha256}
 
     cw.world.sign_in(client, supplier)
@@ -225,15 +231,20 @@ def test_importers_read_the_real_datasets() -> None:
 
     hatecheck = suites.import_hatecheck(require_data("assurance", "hatecheck_test_suite_cases.csv"))
     parsed = suites.parse_suite(hatecheck, 1, ("hateful", "non-hateful"))
-    assert parsed.cases == 3728 and parsed.positives("hateful") == 2563
-    assert parsed.has_templates and parsed.has_functionality
+    assert parsed.cases == 3728
+    assert parsed.positives("hateful") == 2563
+    assert parsed.has_templates
+    assert parsed.has_functionality
     arrays = suites.suite_arrays(parsed.frame, "hateful")
     assert len(arrays.groups["target"][1]) == 8  # seven identities and "(not stated)"
     mhc = suites.import_multilingual_hatecheck(require_data("assurance", "multilingual_hatecheck"))
-    assert len(mhc) == 36582 and mhc["group_language"].nunique() == 10
+    assert len(mhc) == 36582
+    assert mhc["group_language"].nunique() == 10
     adult = suites.parse_suite(
         suites.import_adult(require_data("assurance", "adult.test")), 1, (">50K", "<=50K")
     )
-    assert adult.cases == 16281 and adult.positives(">50K") == 3846
+    assert adult.cases == 16281
+    assert adult.positives(">50K") == 3846
     assert adult.group_columns == ["group_age", "group_race", "group_sex"]
-    assert "sex" not in adult.input_columns and "age" in adult.input_columns
+    assert "sex" not in adult.input_columns
+    assert "age" in adult.input_columns

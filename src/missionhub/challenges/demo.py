@@ -41,9 +41,9 @@ HOSTILE = (
     "exterminate|wipe|attack|hurt|beat|worthless|pathetic|inferior|stupid|idiots?|"
     "useless|plague|cancer|disease|evil|dangerous|criminals|lesser|don't belong|get out"
 )
-NEGATION = r"\b(not|never|no|don't hate|isn't|aren't|wrong to|stop saying|if you say)\b|\""
+NEGATION = r"\b(?:not|never|no|don't hate|isn't|aren't|wrong to|stop saying|if you say)\b|\""
 IDENTITY = (
-    r"\b(women|woman|girls?|trans|transgender|gay|gays|lesbians?|black|disabled|"
+    r"\b(?:women|woman|girls?|trans|transgender|gay|gays|lesbians?|black|disabled|"
     r"muslims?|islam|immigrants?|refugees?|foreigners?)\b"
 )
 

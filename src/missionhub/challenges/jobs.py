@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from missionhub.accounts.permissions import Actor
 from missionhub.challenges import predictions as preds
 from missionhub.challenges import service, suites
 from missionhub.challenges.endpoint import EndpointError, EndpointPolicy, call_endpoint
-from missionhub.challenges.evaluation import Progress, SubmissionArrays, evaluate
+from missionhub.challenges.evaluation import Progress, SubmissionArrays, SuiteArrays, evaluate
 from missionhub.challenges.models import (
     Challenge,
     ChallengeStatus,
@@ -52,46 +53,50 @@ def enqueue_evaluation(session: Session, actor: Actor, challenge: Challenge) -> 
 @handler(COLLECT)
 def collect(session: Session, ctx: JobContext) -> dict[str, Any]:
     """Call the endpoint in batches; store the predictions, or record why it failed."""
-    submission = session.get(Submission, ctx.params["submission_id"])
-    if submission is None:
-        raise NotFound("The submission no longer exists")
-    challenge = submission.challenge
-    frame = service.suite_frame(session, submission.suite)
-    inputs = suites.inputs_frame(frame, submission.suite.input_columns)
+    submission_id = ctx.params["submission_id"]
+    with ctx.db.transaction(ctx.actor) as read:  # read apart from the writes (see run_evaluation)
+        found = read.get(Submission, submission_id)
+        if found is None or found.endpoint_url is None:
+            raise NotFound("The submission no longer exists")
+        url, labels = found.endpoint_url, found.challenge.labels
+        frame = service.suite_frame(read, found.suite)
+        inputs = suites.inputs_frame(frame, found.suite.input_columns)
     policy = EndpointPolicy(allow_private=bool(ctx.params.get("allow_private")))
+    error = None
     try:
-        assert submission.endpoint_url is not None
         raw = call_endpoint(
-            submission.endpoint_url,
+            url,
             inputs,
             policy,
             progress=lambda done, total: ctx.progress(done, total, "Cases sent"),
         )
-        parsed = preds.parse_predictions(raw, 1, frame["case_id"], challenge.labels)
+        parsed = preds.parse_predictions(raw, 1, frame["case_id"], labels)
     except (EndpointError, Invalid) as exc:
-        # Recorded in this job's own transaction, so the job succeeds with the submission
-        # marked failed and the reason kept (a failed job would roll the record back).
+        error = str(exc)[:2000]
+    submission = session.get(Submission, submission_id)
+    assert submission is not None
+    link = f"/challenges/{submission.challenge_id}"
+    if error is not None:
+        # Kept in this job's own transaction: the job succeeds, the submission is marked
+        # failed with the reason (a failed job would roll the record back).
         submission.status = SubmissionStatus.FAILED
-        submission.error = str(exc)[:2000]
+        submission.error = error
         session.flush()
-        return {
-            "link": f"/challenges/{challenge.id}",
-            "link_text": "The endpoint failed: see why on the challenge",
-            "error": submission.error,
-        }
+        return {"link": link, "link_text": "The endpoint failed: see why", "error": error}
     service._store(submission, parsed)
     session.flush()
-    return {"link": f"/challenges/{challenge.id}", "link_text": "Back to the challenge"}
+    return {"link": link, "link_text": "Back to the challenge"}
 
 
 @handler(EVALUATE)
 def run_evaluation(session: Session, ctx: JobContext) -> dict[str, Any]:
-    evaluation = evaluate_now(
-        session,
-        actor=ctx.actor,
-        challenge_id=ctx.params["challenge_id"],
-        job_id=ctx.job_id,
-        progress=lambda done, total, message: ctx.progress(done, total, message),
+    # Read in a short transaction of its own, compute, then write in the job's transaction:
+    # on SQLite a transaction that read before the progress updates could not write after them.
+    with ctx.db.transaction(ctx.actor) as read:
+        prepared = prepare(read, actor=ctx.actor, challenge_id=ctx.params["challenge_id"])
+    results = compute(prepared, lambda done, total, message: ctx.progress(done, total, message))
+    evaluation = store(
+        session, actor=ctx.actor, prepared=prepared, results=results, job_id=ctx.job_id
     )
     return {
         "link": f"/challenges/{evaluation.challenge_id}/report",
@@ -99,44 +104,71 @@ def run_evaluation(session: Session, ctx: JobContext) -> dict[str, Any]:
     }
 
 
-def evaluate_now(
-    session: Session,
-    *,
-    actor: Actor,
-    challenge_id: int,
-    job_id: int | None = None,
-    progress: Progress | None = None,
-) -> Evaluation:
-    """Evaluate every received submission against the current suite and store the result."""
+@dataclass(frozen=True)
+class Prepared:
+    """Everything an evaluation reads, held in memory."""
+
+    challenge_id: int
+    suite: dict[str, Any]
+    suite_arrays: SuiteArrays
+    answers: list[SubmissionArrays]
+    predictions_sha256: dict[str, str | None]
+    min_denominator: int
+    primary_metric: str
+
+
+def prepare(session: Session, *, actor: Actor, challenge_id: int) -> Prepared:
     challenge = service.owned_challenge(session, actor=actor, challenge_id=challenge_id)
     suite = challenge.suite
     subs = service.evaluable(challenge)
     if suite is None or not subs:
         raise NotFound("Nothing to evaluate")
     frame = service.suite_frame(session, suite)
-    arrays = suites.suite_arrays(frame, challenge.positive_label)
-    answers = [_arrays(session, s, challenge.positive_label) for s in subs]
-    results = evaluate(
-        arrays,
-        answers,
+    return Prepared(
+        challenge_id=challenge.id,
+        suite={
+            "id": suite.id,
+            "version": suite.version,
+            "content_sha256": suite.content_sha256,
+            "file_sha256": suite.file_sha256,
+            "filename": suite.filename,
+            "source": suite.source,
+        },
+        suite_arrays=suites.suite_arrays(frame, challenge.positive_label),
+        answers=[_arrays(session, s, challenge.positive_label) for s in subs],
+        predictions_sha256={str(s.id): s.predictions_sha256 for s in subs},
         min_denominator=challenge.min_denominator,
         primary_metric=challenge.primary_metric,
+    )
+
+
+def compute(prepared: Prepared, progress: Progress | None = None) -> dict[str, Any]:
+    results = evaluate(
+        prepared.suite_arrays,
+        prepared.answers,
+        min_denominator=prepared.min_denominator,
+        primary_metric=prepared.primary_metric,
         progress=progress,
     )
-    results["suite"] = {
-        "id": suite.id,
-        "version": suite.version,
-        "content_sha256": suite.content_sha256,
-        "file_sha256": suite.file_sha256,
-        "filename": suite.filename,
-        "source": suite.source,
-    }
-    results["predictions_sha256"] = {str(s.id): s.predictions_sha256 for s in subs}
+    results["suite"] = prepared.suite
+    results["predictions_sha256"] = prepared.predictions_sha256
+    return results
+
+
+def store(
+    session: Session,
+    *,
+    actor: Actor,
+    prepared: Prepared,
+    results: dict[str, Any],
+    job_id: int | None = None,
+) -> Evaluation:
+    challenge = service.owned_challenge(session, actor=actor, challenge_id=prepared.challenge_id)
     evaluation = Evaluation(
         challenge_id=challenge.id,
-        suite_id=suite.id,
+        suite_id=prepared.suite["id"],
         job_id=job_id,
-        submission_ids=[str(s.id) for s in subs],
+        submission_ids=list(prepared.predictions_sha256),
         results=results,
         results_sha256=_digest(results),
         created_by_id=actor.user_id,
@@ -146,6 +178,12 @@ def evaluate_now(
     challenge.results_released_at = None
     session.flush()
     return evaluation
+
+
+def evaluate_now(session: Session, *, actor: Actor, challenge_id: int) -> Evaluation:
+    """Prepare, compute and store in one session (the demo loader, tests)."""
+    prepared = prepare(session, actor=actor, challenge_id=challenge_id)
+    return store(session, actor=actor, prepared=prepared, results=compute(prepared))
 
 
 def _arrays(session: Session, sub: Submission, positive: str) -> SubmissionArrays:

@@ -214,7 +214,7 @@ def two_proportion_p(x1: Floats, n1: Floats, x2: Floats, n2: Floats) -> Floats:
     """Two-sided p-value of a pooled two-proportion z-test (NaN where a side is empty)."""
     ok = (n1 > 0) & (n2 > 0)
     s1, s2 = np.where(ok, n1, 1.0), np.where(ok, n2, 1.0)
-    pooled = (x1 + x2) / (s1 + s2)
+    pooled = np.clip((x1 + x2) / (s1 + s2), 0.0, 1.0)
     se = np.sqrt(pooled * (1 - pooled) * (1 / s1 + 1 / s2))
     diff = np.abs(x1 / s1 - x2 / s2)
     z = np.divide(diff, se, out=np.zeros_like(diff), where=se > 0)
