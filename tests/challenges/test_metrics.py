@@ -229,3 +229,40 @@ def test_evaluate_flags_small_cells_and_ranks_with_uncertainty() -> None:
         acc = cell["metrics"]["accuracy"]
         assert acc["low"] <= acc["value"] <= acc["high"]
         assert cell["n"] == cell["positives"] + cell["negatives"]
+
+
+def test_hatecheck_with_a_demo_baseline_equals_metricframe_in_every_cell() -> None:
+    """Real data: HateCheck's groups and functionalities, a demo baseline's predictions."""
+    from missionhub.challenges.demo import lexicon_with_negation
+    from missionhub.challenges.suites import import_hatecheck, parse_suite, suite_arrays
+    from tests.conftest import require_data
+
+    parsed = parse_suite(
+        import_hatecheck(require_data("assurance", "hatecheck_test_suite_cases.csv")),
+        1,
+        ("hateful", "non-hateful"),
+    )
+    frame = parsed.frame
+    arrays = suite_arrays(frame, "hateful")
+    answer = lexicon_with_negation(frame["text"].astype(str))
+    pred = (answer["label"] == "hateful").to_numpy()
+    df = pd.DataFrame(
+        {
+            "gold": arrays.gold.astype(int),
+            "pred": pred.astype(int),
+            "target": frame["group_target"].replace("", m.NOT_STATED),
+            "functionality": frame["functionality"],
+        }
+    )
+    groupings = m.build_groupings(len(df), arrays.groups, arrays.functionality)
+    for g in groupings[1:]:
+        column = "target" if g.name == "target" else "functionality"
+        ours = m.metric_values(m.confusion_counts(g.codes, g.size, arrays.gold, pred))
+        frame_ = _frame(df, [column])
+        for k, label in enumerate(g.labels):
+            for metric in m.METRICS:
+                theirs = frame_.by_group.loc[label, metric]
+                if math.isnan(ours[metric][k]):  # undefined here; scikit-learn says 0.0
+                    assert theirs == 0.0
+                else:
+                    assert abs(ours[metric][k] - theirs) < TOL

@@ -346,3 +346,39 @@ def test_inputs_for_suppliers_carry_no_labels_groups_or_templates(
         service.suite_inputs(session, actor=cw.world.actor(None), challenge_id=challenge.id)
     assert isinstance(np.asarray(frame["case_id"])[0], str)
     assert pd.api.types.is_string_dtype(frame["text"]) or frame["text"].dtype == object
+
+
+def test_a_slow_endpoint_times_out_and_is_retried(
+    cw: ChallengeWorld, db: Database, session: Session, fake_model
+) -> None:
+    from missionhub.challenges.endpoint import EndpointPolicy, call_endpoint
+
+    fake_model.slow_first = 1.0
+    inputs = pd.DataFrame({"case_id": ["a", "b"], "text": ["about women", "about cats"]})
+    policy = EndpointPolicy(
+        timeout_seconds=0.3, retries=2, backoff_seconds=0.01, allow_private=True
+    )
+    answer = call_endpoint(fake_model.url, inputs, policy)
+    assert answer["label"].tolist() == ["hateful", "non-hateful"]
+    fake_model.fail_first = 5
+    with pytest.raises(Exception, match="failed after 3 attempts: answered HTTP 503"):
+        call_endpoint(fake_model.url, inputs, policy)
+
+
+def test_the_demo_loads_an_evaluated_hatecheck_challenge_once(session: Session) -> None:
+    from missionhub.demo import DEFAULT_DEMO_PASSWORD, load_demo
+    from tests.conftest import DATA_DIR
+
+    report = load_demo(session, data_dir=DATA_DIR, password=DEFAULT_DEMO_PASSWORD)
+    assert "three baseline submissions" in " ".join(report.domains)
+    from missionhub.challenges.demo import TITLE
+
+    challenge = session.scalar(select(service.Challenge).where(service.Challenge.title == TITLE))
+    assert challenge is not None
+    assert challenge.status is ChallengeStatus.EVALUATED
+    assert challenge.results_released_at is not None
+    assert len(challenge.submissions) == 3
+    assert challenge.suite is not None
+    assert challenge.suite.cases == 3728
+    again = load_demo(session, data_dir=DATA_DIR, password=DEFAULT_DEMO_PASSWORD)
+    assert "already loaded" in " ".join(again.domains)
