@@ -349,11 +349,12 @@ def _ranking(
 
 
 def largest_gaps(results: list[dict[str, Any]], limit: int = 10) -> list[dict[str, Any]]:
-    """The largest harmful gaps to overall among cells big enough to trust, across submissions."""
+    """The largest harmful gaps to overall for groups and intersections of groups (not
+    functionalities, not "(not stated)"), among cells big enough to trust."""
     found = []
     for r in results:
         for cell in r["cells"]:
-            if cell["dimension"] == "overall":
+            if cell["dimension"] not in ("group", "intersection") or m.NOT_STATED in cell["cell"]:
                 continue
             for metric, e in cell["metrics"].items():
                 harm = _harm(metric, e["gap_overall"])

@@ -413,6 +413,7 @@ def _report_context(
         "summary": report.summary_sentences(challenge, results),
         "atrs": report.atrs_testing(challenge, evaluation),
         "all_metrics": choices,
+        "qfmt": report.qfmt,
     }
 
 

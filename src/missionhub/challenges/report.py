@@ -95,10 +95,17 @@ def fmt(value: float | None, places: int = 3) -> str:
     return "\u2013" if value is None else f"{value:.{places}f}"
 
 
+def qfmt(q: float | None) -> str:
+    """A q-value as people read it: "< 0.001" rather than 1.2e-55."""
+    if q is None:
+        return "\u2013"
+    return "< 0.001" if q < 0.001 else f"= {q:.3f}"
+
+
 def summary_sentences(challenge: Challenge, results: dict[str, Any]) -> list[str]:
     """A plain-English summary of the evaluation."""
     metric = results["settings"]["primary_metric"]
-    label = METRIC_LABELS[metric].lower()
+    label = METRIC_LABELS[metric]
     suite = results.get("suite", {})
     out = [
         f"{len(results['submissions'])} submission(s) were tested on {results['n']:,} hidden "
@@ -122,10 +129,10 @@ def summary_sentences(challenge: Challenge, results: dict[str, Any]) -> list[str
     if gaps:
         g = gaps[0]
         out.append(
-            f"The largest gap: for {g['name']}, {METRIC_LABELS[g['metric']].lower()} for "
+            f"The largest group gap: for {g['name']}, {METRIC_LABELS[g['metric']]} for "
             f"{g['cell']} ({g['grouping']}) is {fmt(g['value'])}, {abs(g['gap']):.3f} "
             f"{'below' if HIGHER_IS_BETTER[g['metric']] else 'above'} its overall figure"
-            + (f" (q = {g['q']:.3g} after Benjamini-Hochberg)." if g["q"] is not None else ".")
+            + (f" (q {qfmt(g['q'])} after Benjamini-Hochberg)." if g["q"] is not None else ".")
         )
     for s in results["submissions"]:
         cf = s.get("counterfactual")
@@ -160,8 +167,8 @@ def atrs_testing(challenge: Challenge, evaluation: Evaluation) -> list[tuple[str
         ),
         (
             "Model performance: metrics",
-            f"{metrics}; overall, per group ({', '.join(groups)}), "
-            "per intersection of groups"
+            f"{metrics}; overall, per group ({', '.join(groups)})"
+            + (", per intersection of groups" if len(groups) > 1 else "")
             + (
                 ", per functionality"
                 if any(g["dimension"] == "functionality" for g in r["groupings"])
@@ -172,7 +179,7 @@ def atrs_testing(challenge: Challenge, evaluation: Evaluation) -> list[tuple[str
         (
             "Model performance: results",
             "; ".join(
-                f"{row['name']}: {METRIC_LABELS[row['metric']].lower()} {fmt(row['value'])} "
+                f"{row['name']}: {METRIC_LABELS[row['metric']]} {fmt(row['value'])} "
                 f"({fmt(row['low'])} to {fmt(row['high'])})"
                 for row in r["ranking"]
             ),
