@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation, Role, User
-from missionhub.challenges import service, suites
+from missionhub.challenges import service
 from missionhub.challenges.models import Challenge, ChallengeStatus, Submission
 from missionhub.challenges.schemas import ChallengeIn, SubmissionIn
 from tests.factories import World
@@ -215,4 +215,4 @@ def fake_model() -> Iterator[FakeModel]:
     server.server_close()
 
 
-__all__ = ["ChallengeWorld", "FakeModel", "predictions_for", "small_suite", "suites"]
+__all__ = ["ChallengeWorld", "FakeModel", "predictions_for", "small_suite"]

@@ -209,6 +209,8 @@ def test_cli_evaluates_files_and_prints_json(cw: ChallengeWorld, tmp_path) -> No
     out = json.loads(result.stdout)
     assert [r["name"] for r in out["ranking"]] == ["careful", "biased"]
     assert out["n"] == 120
+    for secret in ("c0-women", "template 0"):  # aggregates only: no case leaves the command
+        assert secret not in result.stdout
     bad = predictions_for(suite).iloc[1:]
     broken = CliRunner().invoke(
         cli_app,
