@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,7 @@ class ChallengeWorld:
             "title": "Detect hateful content",
             "brief": "Find hate speech in posts reported to a public service.",
             "mission_id": next(iter(self.missions.values())).id,
-            "closes_on": date(2030, 1, 1),
+            "closes_on": date.today() + timedelta(days=365),
             **fields,
         }
         return service.create_challenge(

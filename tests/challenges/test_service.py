@@ -382,3 +382,19 @@ def test_the_demo_loads_an_evaluated_hatecheck_challenge_once(session: Session) 
     assert challenge.suite.cases == 3728
     again = load_demo(session, data_dir=DATA_DIR, password=DEFAULT_DEMO_PASSWORD)
     assert "already loaded" in " ".join(again.domains)
+
+
+def test_submissions_keep_to_the_challenges_dates(cw: ChallengeWorld, session: Session) -> None:
+    from datetime import date, timedelta
+
+    challenge = cw.open()
+    preds = predictions_for(cw.suite_frame(challenge))
+    supplier = cw.supplier()
+    challenge.closes_on = date.today() - timedelta(days=1)
+    with pytest.raises(Conflict, match="closed to submissions on"):
+        cw.submit(challenge, supplier, preds)
+    challenge.closes_on, challenge.opens_on = None, date.today() + timedelta(days=3)
+    with pytest.raises(Conflict, match="opens to submissions on"):
+        cw.submit(challenge, supplier, preds)
+    challenge.opens_on = date.today()
+    assert cw.submit(challenge, supplier, preds).status is SubmissionStatus.RECEIVED

@@ -11,6 +11,7 @@ Who may do what:
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +280,11 @@ def _open_for(session: Session, actor: Actor, challenge_id: int) -> tuple[Challe
     require(is_supplier(actor), "Only suppliers can submit to a challenge")
     if challenge.status is not ChallengeStatus.OPEN or challenge.suite is None:
         raise Conflict("This challenge is not open for submissions")
+    today = date.today()
+    if challenge.closes_on is not None and today > challenge.closes_on:
+        raise Conflict(f"This challenge closed to submissions on {challenge.closes_on:%d %B %Y}")
+    if challenge.opens_on is not None and today < challenge.opens_on:
+        raise Conflict(f"This challenge opens to submissions on {challenge.opens_on:%d %B %Y}")
     return challenge, challenge.suite
 
 
