@@ -91,3 +91,39 @@ def test_other_departments_cannot_see_a_job(world: World, session: Session) -> N
     outsider = world.member(world.department("Ministry of Justice"))
     with pytest.raises(PermissionDenied):
         service.get_job(session, actor=world.actor(outsider), job_id=job.id)
+
+
+@service.handler("test.read_progress_write")
+def _read_progress_write(session: Session, ctx: service.JobContext) -> dict[str, Any]:
+    """The pattern that once failed on SQLite: read, report progress, then write."""
+    before = session.scalar(select(func.count()).select_from(Organisation))
+    ctx.progress(1, 2, "halfway")
+    ensure_organisation(session, "Written after progress Ltd", OrgKind.SUPPLIER)
+    ctx.progress(2, 2, "done")
+    return {"organisations_before": before}
+
+
+def test_a_job_can_read_report_progress_and_then_write(
+    db: Database, world: World, session: Session
+) -> None:
+    member = world.member(world.department())
+    job = service.enqueue(
+        session,
+        actor=world.actor(member),
+        kind="test.read_progress_write",
+        title="Read, progress, write",
+        params={},
+    )
+    session.commit()
+    work_until_empty(db)
+    session.refresh(job)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    assert (job.done, job.total, job.message) == (2, 2, "done")
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Organisation)
+            .where(Organisation.name == "Written after progress Ltd")
+        )
+        == 1
+    )

@@ -23,7 +23,7 @@ from missionhub.challenges.schemas import (
     SuiteOut,
 )
 from missionhub.settings import Environment
-from missionhub.web.deps import AppSettings, CurrentActor, DbSession
+from missionhub.web.deps import AppSettings, CurrentActor, DbSession, PathId
 from missionhub.web.uploads import store_upload
 
 router = APIRouter(tags=["challenges"])
@@ -41,7 +41,7 @@ class ChallengePageOut(BaseModel):
 
 
 class JobRefOut(BaseModel):
-    job_id: int
+    job_id: PathId
     submission: SubmissionOut | None = None
 
 
@@ -77,14 +77,16 @@ def create_challenge(data: ChallengeIn, session: DbSession, actor: CurrentActor)
 
 
 @router.get("/challenges/{challenge_id}", summary="One challenge's brief")
-def get_challenge(challenge_id: int, session: DbSession, actor: CurrentActor) -> ChallengeDetailOut:
+def get_challenge(
+    challenge_id: PathId, session: DbSession, actor: CurrentActor
+) -> ChallengeDetailOut:
     c = service.get_challenge(session, actor=actor, challenge_id=challenge_id)
     return _detail(c, service.can_own(actor, c))
 
 
 @router.put("/challenges/{challenge_id}", summary="Change a challenge's brief (owners)")
 def update_challenge(
-    challenge_id: int, data: ChallengeIn, session: DbSession, actor: CurrentActor
+    challenge_id: PathId, data: ChallengeIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
     return ChallengeOut.model_validate(
         service.update_challenge(session, actor=actor, challenge_id=challenge_id, data=data)
@@ -93,7 +95,7 @@ def update_challenge(
 
 @router.post("/challenges/{challenge_id}/status", summary="Open, close or reopen a challenge")
 def change_status(
-    challenge_id: int, data: StatusIn, session: DbSession, actor: CurrentActor
+    challenge_id: PathId, data: StatusIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
     return ChallengeOut.model_validate(
         service.change_status(session, actor=actor, challenge_id=challenge_id, to=data.status)
@@ -104,7 +106,7 @@ def change_status(
     "/challenges/{challenge_id}/suites", status_code=201, summary="Upload a hidden test suite"
 )
 async def upload_suite(
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: CurrentActor,
     settings: AppSettings,
@@ -131,7 +133,7 @@ async def upload_suite(
     summary="Use a ready-made suite: hatecheck, mhc or adult",
 )
 def import_suite(
-    challenge_id: int,
+    challenge_id: PathId,
     data: ImportIn,
     session: DbSession,
     actor: CurrentActor,
@@ -152,7 +154,7 @@ def import_suite(
     summary="The test inputs as CSV: case ids and inputs, no labels or groups",
     response_class=Response,
 )
-def inputs(challenge_id: int, session: DbSession, actor: CurrentActor) -> Response:
+def inputs(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> Response:
     frame = service.suite_inputs(session, actor=actor, challenge_id=challenge_id)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
@@ -163,7 +165,7 @@ def inputs(challenge_id: int, session: DbSession, actor: CurrentActor) -> Respon
     "/challenges/{challenge_id}/submissions", status_code=201, summary="Submit a predictions file"
 )
 async def submit(
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: CurrentActor,
     settings: AppSettings,
@@ -195,7 +197,7 @@ async def submit(
     summary="Register a model endpoint; the platform calls it in a background job",
 )
 def register_endpoint(
-    challenge_id: int,
+    challenge_id: PathId,
     data: EndpointIn,
     session: DbSession,
     actor: CurrentActor,
@@ -212,7 +214,9 @@ def register_endpoint(
 
 
 @router.get("/challenges/{challenge_id}/submissions", summary="Submissions you may see")
-def submissions(challenge_id: int, session: DbSession, actor: CurrentActor) -> list[SubmissionOut]:
+def submissions(
+    challenge_id: PathId, session: DbSession, actor: CurrentActor
+) -> list[SubmissionOut]:
     return [
         SubmissionOut.model_validate(s)
         for s in service.own_submissions(session, actor=actor, challenge_id=challenge_id)
@@ -220,19 +224,19 @@ def submissions(challenge_id: int, session: DbSession, actor: CurrentActor) -> l
 
 
 @router.post("/challenges/{challenge_id}/evaluations", status_code=202, summary="Evaluate (owners)")
-def evaluate(challenge_id: int, session: DbSession, actor: CurrentActor) -> JobRefOut:
+def evaluate(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> JobRefOut:
     job = service.request_evaluation(session, actor=actor, challenge_id=challenge_id)
     return JobRefOut(job_id=job.id)
 
 
 @router.get("/challenges/{challenge_id}/report", summary="The full evaluation (owners)")
-def get_report(challenge_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def get_report(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     evaluation = service.owner_report(session, actor=actor, challenge_id=challenge_id)
     return {"results_sha256": evaluation.results_sha256, **evaluation.results}
 
 
 @router.post("/challenges/{challenge_id}/release", summary="Release aggregates to suppliers")
-def release(challenge_id: int, session: DbSession, actor: CurrentActor) -> ChallengeOut:
+def release(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> ChallengeOut:
     return ChallengeOut.model_validate(
         service.release_results(session, actor=actor, challenge_id=challenge_id)
     )
@@ -240,7 +244,7 @@ def release(challenge_id: int, session: DbSession, actor: CurrentActor) -> Chall
 
 @router.post("/challenges/{challenge_id}/award", summary="Award the challenge (owners)")
 def award(
-    challenge_id: int, data: AwardIn, session: DbSession, actor: CurrentActor
+    challenge_id: PathId, data: AwardIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
     return ChallengeOut.model_validate(
         service.award(session, actor=actor, challenge_id=challenge_id, data=data)
@@ -250,5 +254,5 @@ def award(
 @router.get(
     "/challenges/{challenge_id}/results", summary="Your own submissions' released aggregates"
 )
-def results(challenge_id: int, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
+def results(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> dict[str, Any]:
     return service.supplier_results(session, actor=actor, challenge_id=challenge_id)

@@ -20,7 +20,14 @@ from missionhub.challenges.schemas import AwardIn, ChallengeIn, EndpointIn, Subm
 from missionhub.errors import Conflict, FieldError, Invalid
 from missionhub.portfolio import missions
 from missionhub.settings import Environment, Settings
-from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import (
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    PathId,
+    SignedInActor,
+    csrf_protect,
+)
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem
 from missionhub.web.security import flash
@@ -169,7 +176,7 @@ def _challenge_page(
 
 @router.get("/challenges/{challenge_id}", response_class=HTMLResponse)
 def challenge_page(
-    request: Request, challenge_id: int, session: DbSession, actor: CurrentActor
+    request: Request, challenge_id: PathId, session: DbSession, actor: CurrentActor
 ) -> HTMLResponse:
     challenge = service.get_challenge(session, actor=actor, challenge_id=challenge_id)
     return _challenge_page(request, session, actor, challenge)
@@ -178,7 +185,7 @@ def challenge_page(
 @router.post("/challenges/{challenge_id}/status")
 async def change_status(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -218,7 +225,7 @@ def _suite_page(
 
 @router.get("/challenges/{challenge_id}/suite", response_class=HTMLResponse)
 def suite_form(
-    request: Request, challenge_id: int, session: DbSession, actor: SignedInActor
+    request: Request, challenge_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     challenge = service.owned_challenge(session, actor=actor, challenge_id=challenge_id)
     return _suite_page(request, challenge, FormResult({"source": "upload"}))
@@ -227,7 +234,7 @@ def suite_form(
 @router.post("/challenges/{challenge_id}/suite", response_class=HTMLResponse)
 async def add_suite(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -271,7 +278,7 @@ async def add_suite(
 
 
 @router.get("/challenges/{challenge_id}/inputs.csv")
-def inputs_csv(challenge_id: int, session: DbSession, actor: SignedInActor) -> Response:
+def inputs_csv(challenge_id: PathId, session: DbSession, actor: SignedInActor) -> Response:
     frame = service.suite_inputs(session, actor=actor, challenge_id=challenge_id)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
@@ -305,7 +312,7 @@ def _submit_page(
 @router.get("/challenges/{challenge_id}/submit", response_class=HTMLResponse)
 def submit_form(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     kind: str = "file",
@@ -319,7 +326,7 @@ def submit_form(
 @router.post("/challenges/{challenge_id}/submit", response_class=HTMLResponse)
 async def submit(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -355,7 +362,7 @@ async def submit(
 @router.post("/challenges/{challenge_id}/endpoint", response_class=HTMLResponse)
 async def register_endpoint(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -383,7 +390,7 @@ async def register_endpoint(
 
 @router.post("/challenges/{challenge_id}/evaluate")
 def evaluate(
-    challenge_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    challenge_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     try:
         job = service.request_evaluation(session, actor=actor, challenge_id=challenge_id)
@@ -393,7 +400,7 @@ def evaluate(
 
 
 def _report_context(
-    session: Session, actor: Actor, challenge_id: int, metric: str | None
+    session: Session, actor: Actor, challenge_id: PathId, metric: str | None
 ) -> dict[str, Any]:
     challenge = service.owned_challenge(session, actor=actor, challenge_id=challenge_id)
     evaluation = service.owner_report(session, actor=actor, challenge_id=challenge_id)
@@ -420,7 +427,7 @@ def _report_context(
 @router.get("/challenges/{challenge_id}/report", response_class=HTMLResponse)
 def report_page(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     metric: str | None = None,
@@ -431,7 +438,7 @@ def report_page(
 
 @router.get("/challenges/{challenge_id}/report.pdf")
 def report_pdf(
-    request: Request, challenge_id: int, session: DbSession, actor: SignedInActor
+    request: Request, challenge_id: PathId, session: DbSession, actor: SignedInActor
 ) -> Response:
     context = _report_context(session, actor, challenge_id, None)
     template = request.app.state.templates.get_template("challenges/report_pdf.html")
@@ -446,7 +453,7 @@ def report_pdf(
 
 
 @router.get("/challenges/{challenge_id}/report.csv")
-def report_csv(challenge_id: int, session: DbSession, actor: SignedInActor) -> Response:
+def report_csv(challenge_id: PathId, session: DbSession, actor: SignedInActor) -> Response:
     evaluation = service.owner_report(session, actor=actor, challenge_id=challenge_id)
     return Response(
         report.csv_text(evaluation),
@@ -459,7 +466,7 @@ def report_csv(challenge_id: int, session: DbSession, actor: SignedInActor) -> R
 
 @router.post("/challenges/{challenge_id}/release")
 def release(
-    challenge_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    challenge_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     try:
         service.release_results(session, actor=actor, challenge_id=challenge_id)
@@ -473,7 +480,7 @@ def release(
 @router.post("/challenges/{challenge_id}/award", response_class=HTMLResponse)
 async def award(
     request: Request,
-    challenge_id: int,
+    challenge_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -492,7 +499,7 @@ async def award(
 
 @router.get("/challenges/{challenge_id}/results", response_class=HTMLResponse)
 def results_page(
-    request: Request, challenge_id: int, session: DbSession, actor: SignedInActor
+    request: Request, challenge_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     challenge = service.get_challenge(session, actor=actor, challenge_id=challenge_id)
     view = service.supplier_results(session, actor=actor, challenge_id=challenge_id)

@@ -8,23 +8,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from missionhub.challenges.metrics import METRICS
 from missionhub.challenges.models import ChallengeStatus, SubmissionKind, SubmissionStatus
-from missionhub.portfolio.schemas import LongText, OptionalText, ShortText, _In
+from missionhub.db.base import MAX_ID
+from missionhub.portfolio.schemas import LongText, OptionalText, ShortText
+from missionhub.validation import InputModel
 
 
-class ChallengeIn(_In):
+class ChallengeIn(InputModel):
     title: ShortText
     brief: LongText = Field(description="The problem, for whom, and what a good answer does")
     eligibility: OptionalText = None
     criteria: OptionalText = Field(None, description="How submissions will be judged")
-    use_case_id: int | None = Field(None, gt=0)
-    mission_id: int | None = Field(None, gt=0, validate_default=True)
+    use_case_id: int | None = Field(None, gt=0, le=MAX_ID)
+    mission_id: int | None = Field(None, gt=0, le=MAX_ID, validate_default=True)
     opens_on: date | None = None
     closes_on: date | None = None
     positive_label: str = Field("hateful", min_length=1, max_length=100)
     negative_label: str = Field("non-hateful", min_length=1, max_length=100)
     primary_metric: str = Field("f1", description="Metric the ranking uses")
     min_denominator: int = Field(30, ge=1, le=100_000)
-    organisation_id: int | None = Field(None, gt=0, description="Owning department")
+    organisation_id: int | None = Field(None, gt=0, le=MAX_ID, description="Owning department")
 
     @field_validator("mission_id")
     @classmethod
@@ -56,11 +58,11 @@ class ChallengeIn(_In):
         return value
 
 
-class StatusIn(_In):
+class StatusIn(InputModel):
     status: ChallengeStatus
 
 
-class SubmissionIn(_In):
+class SubmissionIn(InputModel):
     name: ShortText = Field(description="The solution's name")
     description: OptionalText = Field(None, description="What the model is and how it was trained")
 
@@ -69,8 +71,8 @@ class EndpointIn(SubmissionIn):
     endpoint_url: str = Field(min_length=8, max_length=500)
 
 
-class AwardIn(_In):
-    submission_id: int = Field(gt=0)
+class AwardIn(InputModel):
+    submission_id: int = Field(gt=0, le=MAX_ID)
     rationale: LongText
 
 

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from missionhub.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -90,6 +91,19 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": errors}, status_code=422)
         fields = ", ".join(str(e["loc"][-1]) for e in errors)
         return problem(request, 400, f"The request was not understood (check: {fields})")
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A value the database cannot hold reached it: a validation gap, not a server fault.
+        log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            request,
+            422 if _is_api(request) else 400,
+            "A value in the request is out of range"
+            if _is_api(request)
+            else "A value in the request is out of range.",
+        )
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,6 @@
 """challenges
 
-Revision ID: 0005
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 20:53:27.246329
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import missionhub.db.base
 
-revision: str = "0005"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
