@@ -181,8 +181,8 @@ def test_assessments_are_their_departments_business(session: Session, world: Wor
     with pytest.raises(NotFound):
         assessments.get_assessment(session, actor=outsider, assessment_id=found.id)
     assert assessments.list_assessments(session, actor=outsider) == []
+    other_project = world.project(world.member(moj))
     with pytest.raises(Invalid) as caught:
-        other_project = world.project(world.member(moj))
         assessments.create_assessment(
             session,
             actor=world.actor(member),

@@ -190,7 +190,7 @@ def test_terminate_closes_the_risk_and_needs_no_expiry(
 def test_a_decision_without_rationale_is_refused_and_changes_nothing(
     session: Session, world: World, risks: RiskWorld, scene
 ) -> None:
-    _, member, cio, project = scene
+    _, member, _, project = scene
     risk = risks.risk(project, member, likelihood=4, impact=3)
     with pytest.raises(ValidationError) as caught:
         RiskDecisionIn(response="tolerate", rationale="  ", expires_on=date.today() + timedelta(1))
@@ -239,15 +239,14 @@ def test_the_database_holds_at_most_one_pending_escalation_per_risk(
 ) -> None:
     _, member, _, project = scene
     risk = risks.risk(project, member, likelihood=4, impact=3)
+    duplicate = RiskDecision(
+        risk_id=risk.id,
+        organisation_id=risk.organisation_id,
+        status=DecisionStatus.PENDING,
+        trigger="duplicate",
+    )
     with pytest.raises(IntegrityError), session.begin_nested():
-        session.add(
-            RiskDecision(
-                risk_id=risk.id,
-                organisation_id=risk.organisation_id,
-                status=DecisionStatus.PENDING,
-                trigger="duplicate",
-            )
-        )
+        session.add(duplicate)
         session.flush()
 
 

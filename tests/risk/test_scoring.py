@@ -110,7 +110,8 @@ def test_escalation_steps() -> None:
     worse = _step(RiskState(TECH, 4, 4), standing=True)
     assert (worse.reopen, worse.escalate) == (["residual score up from 12 to 16"], True)
     moved = _step(RiskState(RiskCategory.LEGAL, 3, 4), standing=True, limit=12)
-    assert moved.reopen and not moved.escalate, "re-opened, but within the new category's limit"
+    assert moved.reopen, "re-opened..."
+    assert not moved.escalate, "...but within the new category's limit"
     closed = _step(RiskState(TECH, 5, 5, live=False), pending=True)
     assert (closed.withdraw, closed.escalate) == ("the risk was closed", False)
 
