@@ -245,9 +245,11 @@ def test_the_database_holds_at_most_one_pending_escalation_per_risk(
         status=DecisionStatus.PENDING,
         trigger="duplicate",
     )
-    with pytest.raises(IntegrityError), session.begin_nested():
-        session.add(duplicate)
+    savepoint = session.begin_nested()
+    session.add(duplicate)
+    with pytest.raises(IntegrityError):
         session.flush()
+    savepoint.rollback()
 
 
 def test_every_escalation_and_decision_is_in_the_audit_log_on_the_risk_not_the_project(
