@@ -101,3 +101,50 @@ def test_the_public_sees_risk_aggregates_but_no_details(journey: Journey) -> Non
     assert "Risk details are visible only" in page.inner_text("main")
     assert page.locator("#accepted").count() == 0
     assert "Caseworkers over-trust" not in page.inner_text("main")  # the demo register
+
+
+def test_an_ai_tool_is_assessed_the_cio_decides_a_pilot_and_raises_appetite(
+    journey: Journey,
+) -> None:
+    page = journey.page
+    product = f"LetterReader {secrets.token_hex(3)}"
+    journey.sign_in(MEMBER)
+    journey.goto("/risks/register")
+    journey.goto("/adoption")
+    page.get_by_role("button", name="Start an assessment").click()
+    journey.check()
+    page.get_by_label("Product name").fill(product)
+    page.get_by_label("Supplier", exact=True).fill("Example Vision Ltd")
+    page.get_by_label("AI tool").check()
+    page.get_by_label("Purpose").fill("Read handwritten letters and suggest the right team")
+    page.get_by_label("It processes personal data").check()
+    page.get_by_role("group", name="Data protection impact assessment").get_by_label(
+        "In progress"
+    ).check()
+    page.get_by_role("group", name="Security assurance").get_by_label("Passed", exact=True).check()
+    page.get_by_role("group", name="Supplier assurance").get_by_label("Passed", exact=True).check()
+    for n in range(1, 11):
+        group = page.get_by_role("group", name=re.compile(rf"^{n}\. "))
+        group.get_by_label("Met", exact=True).check()
+    journey.submit("Save draft")
+    assert "Pilot" in page.inner_text("#recommended-route")
+    journey.submit("Send to the Chief Innovation Officer")
+    journey.sign_out()
+
+    journey.sign_in(CIO)
+    journey.goto("/risk-decisions")
+    page.get_by_role("link", name=f"Decide on {product}").click()
+    journey.check()
+    page.get_by_label("Time-limited pilot with safeguards, then decide again").check()
+    page.get_by_label("Rationale").fill("Pilot in two offices until the DPIA is signed off.")
+    fill_date(page.get_by_role("group", name="Review date"), date.today() + timedelta(60))
+    journey.submit("Record decision")
+    assert "Decision: Pilot" in page.inner_text("#decision")
+
+    journey.goto("/risks/appetite")
+    page.get_by_role("link", name="Change the appetite for reputational risk").click()
+    journey.check()
+    page.get_by_label("Open: Considers every option").check()
+    page.get_by_label("Reason").fill("Public trials of new services are expected")
+    journey.submit("Save appetite")
+    assert "Reputational: default → Open" in page.inner_text("#history ~ table")
