@@ -15,7 +15,7 @@ from missionhub.accounts.schemas import (
     TokenOut,
     UserOut,
 )
-from missionhub.web.deps import CurrentActor, DbSession
+from missionhub.web.deps import CurrentActor, DbSession, PathId
 
 router = APIRouter(tags=["accounts"])
 
@@ -44,7 +44,7 @@ def create_token(data: TokenIn, session: DbSession, actor: CurrentActor) -> NewT
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token")
-def revoke_token(token_id: int, session: DbSession, actor: CurrentActor) -> None:
+def revoke_token(token_id: PathId, session: DbSession, actor: CurrentActor) -> None:
     service.revoke_api_token(session, actor=actor, token_id=token_id)
 
 

@@ -1,43 +1,56 @@
 """The audit log: every insert, update and delete of an audited table, written in the same
-transaction by a flush hook, so no service can forget to log a write."""
+transaction by ORM mapper events, so no service can forget to log a write.
+
+Mapper events fire for each row the flush writes, including rows deleted because they were
+removed from a parent's collection (delete-orphan), which the session's pending lists miss.
+Bulk Core statements bypass the ORM; code that uses them records a summary event itself.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, event, insert, inspect, select
+from sqlalchemy.orm import Mapper, Session, object_session, sessionmaker
 
 from missionhub.accounts.models import AuditEvent
 from missionhub.accounts.permissions import Actor
 from missionhub.db.base import Base, jsonable, utcnow
 
-
-def install_audit_hook(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _record_flush)
+_installed = False
 
 
-def _record_flush(session: Session, _flush_context: Any) -> None:
-    actor: Actor | None = session.info.get("actor")
-    candidates = [
-        *(_event(obj, "create", actor) for obj in session.new),
-        *(_event(obj, "update", actor) for obj in session.dirty if session.is_modified(obj)),
-        *(_event(obj, "delete", actor) for obj in session.deleted),
-    ]
-    rows = [row for row in candidates if row is not None]
-    if rows:
-        session.info["wrote"] = True
-        session.connection().execute(insert(AuditEvent), rows)
+def install_audit_hook(_factory: sessionmaker[Session] | None = None) -> None:
+    """Register the mapper events once per process (every session is audited)."""
+    global _installed
+    if _installed:
+        return
+    for action in ("insert", "update", "delete"):
+        event.listen(Base, f"after_{action}", _listener(action), propagate=True)
+    _installed = True
 
 
-def _event(obj: object, action: str, actor: Actor | None) -> dict[str, Any] | None:
-    if not isinstance(obj, Base) or not obj.__audited__:
-        return None
+def _listener(action: str) -> Any:
+    name = {"insert": "create", "update": "update", "delete": "delete"}[action]
+
+    def record(_mapper: Mapper[Any], connection: Connection, target: Base) -> None:
+        if not target.__audited__:
+            return
+        session = object_session(target)
+        row = audit_row(target, name, session.info.get("actor") if session else None)
+        if row is not None:
+            connection.execute(insert(AuditEvent), [row])
+            if session is not None:
+                session.info["wrote"] = True
+
+    return record
+
+
+def audit_row(obj: Base, action: str, actor: Actor | None) -> dict[str, Any] | None:
     before, after = _values(obj, action)
     if action == "update" and before == after:
         return None
-    state = inspect(obj)
-    identity = state.identity or ()
+    identity = inspect(obj).identity or ()
     record_type, record_id = obj.audit_record()
     return {
         "at": utcnow(),

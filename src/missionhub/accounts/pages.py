@@ -12,7 +12,14 @@ from missionhub.accounts.models import OrgKind, Role
 from missionhub.accounts.permissions import require_admin
 from missionhub.accounts.schemas import TokenIn, UserIn
 from missionhub.errors import Invalid
-from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import (
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    PathId,
+    SignedInActor,
+    csrf_protect,
+)
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.security import SESSION_COOKIE, flash, set_cookie
@@ -49,6 +56,8 @@ async def sign_in(
         result.errors["email"] = "Enter your email address"
     if not password:
         result.errors["password"] = "Enter your password"  # noqa: S105
+    if "\x00" in email + password:
+        result.errors["email"] = "Enter a correct email address and password"
     if not result.errors:
         try:
             user = service.authenticate(
@@ -143,7 +152,7 @@ async def create_token(request: Request, session: DbSession, actor: SignedInActo
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_token(
-    token_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    token_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     service.revoke_api_token(session, actor=actor, token_id=token_id)
     response = RedirectResponse("/account", status_code=303)

@@ -8,14 +8,16 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from missionhub.accounts.models import OrgKind, Role
 from missionhub.accounts.passwords import password_problem
+from missionhub.db.base import MAX_ID
+from missionhub.validation import InputModel
 
 
-class UserIn(BaseModel):
+class UserIn(InputModel):
     email: EmailStr
     display_name: str = Field(min_length=1, max_length=120)
     password: str = Field(max_length=200)
     role: Role
-    organisation_id: int = Field(gt=0)
+    organisation_id: int = Field(gt=0, le=MAX_ID)
 
     @field_validator("email")
     @classmethod
@@ -31,11 +33,11 @@ class UserIn(BaseModel):
         return value
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(InputModel):
     name: str = Field(min_length=2, max_length=200)
     abbreviation: str | None = Field(None, max_length=40)
     kind: OrgKind
-    parent_id: int | None = Field(None, gt=0)
+    parent_id: int | None = Field(None, gt=0, le=MAX_ID)
     company_number: str | None = Field(None, max_length=20)
     website: str | None = Field(None, max_length=300)
 
@@ -61,7 +63,7 @@ class UserOut(BaseModel):
     organisation_id: int
 
 
-class TokenIn(BaseModel):
+class TokenIn(InputModel):
     name: str = Field(min_length=1, max_length=100)
     days: int = Field(90, ge=1, le=366)
 

@@ -94,3 +94,4 @@ def jsonable(value: Any) -> Any:
 
 
 Str200 = String(200)
+MAX_ID = 2_147_483_647  # the largest id a 32-bit INTEGER column holds (both databases)

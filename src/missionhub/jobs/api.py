@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from missionhub.jobs.models import JobStatus
 from missionhub.jobs.service import get_job
-from missionhub.web.deps import CurrentActor, DbSession
+from missionhub.web.deps import CurrentActor, DbSession, PathId
 
 router = APIRouter(tags=["jobs"])
 
@@ -34,5 +34,5 @@ class JobOut(BaseModel):
 
 
 @router.get("/jobs/{job_id}", summary="A background job's status and progress")
-def job_status(job_id: int, session: DbSession, actor: CurrentActor) -> JobOut:
+def job_status(job_id: PathId, session: DbSession, actor: CurrentActor) -> JobOut:
     return JobOut.model_validate(get_job(session, actor=actor, job_id=job_id))

@@ -36,7 +36,7 @@ from missionhub.portfolio.schemas import (
     UseCaseIn,
     UseCaseOut,
 )
-from missionhub.web.deps import CurrentActor, DbSession
+from missionhub.web.deps import CurrentActor, DbSession, PathId, QueryId
 
 router = APIRouter(tags=["portfolio"])
 
@@ -100,9 +100,9 @@ def _page(result: Page[Project]) -> ProjectPageOut:
 def list_projects(
     session: DbSession,
     actor: CurrentActor,
-    organisation_id: Annotated[int | None, Query(gt=0)] = None,
+    organisation_id: QueryId = None,
     stage: Stage | None = None,
-    mission_id: Annotated[int | None, Query(gt=0)] = None,
+    mission_id: QueryId = None,
     uses_ai: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -124,13 +124,13 @@ def create_project(data: ProjectIn, session: DbSession, actor: CurrentActor) -> 
 
 
 @router.get("/projects/{project_id}", summary="A project with everything recorded on it")
-def get_project(project_id: int, session: DbSession, actor: CurrentActor) -> ProjectOut:
+def get_project(project_id: PathId, session: DbSession, actor: CurrentActor) -> ProjectOut:
     return _project_out(projects.get_project(session, actor=actor, project_id=project_id))
 
 
 @router.put("/projects/{project_id}", summary="Change a project's details")
 def update_project(
-    project_id: int, data: ProjectIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: ProjectIn, session: DbSession, actor: CurrentActor
 ) -> ProjectOut:
     return _project_out(
         projects.update_project(session, actor=actor, project_id=project_id, data=data)
@@ -139,7 +139,7 @@ def update_project(
 
 @router.post("/projects/{project_id}/team", status_code=201, summary="Add a team role")
 def add_team(
-    project_id: int, data: TeamMemberIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: TeamMemberIn, session: DbSession, actor: CurrentActor
 ) -> TeamMemberOut:
     return TeamMemberOut.model_validate(
         projects.add_team_member(session, actor=actor, project_id=project_id, data=data)
@@ -148,7 +148,7 @@ def add_team(
 
 @router.post("/projects/{project_id}/funding", status_code=201, summary="Add funding")
 def add_funding(
-    project_id: int, data: FundingIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: FundingIn, session: DbSession, actor: CurrentActor
 ) -> FundingOut:
     return FundingOut.model_validate(
         projects.add_funding(session, actor=actor, project_id=project_id, data=data)
@@ -156,7 +156,7 @@ def add_funding(
 
 
 @router.post("/projects/{project_id}/kpis", status_code=201, summary="Add an outcome KPI")
-def add_kpi(project_id: int, data: KpiIn, session: DbSession, actor: CurrentActor) -> KpiOut:
+def add_kpi(project_id: PathId, data: KpiIn, session: DbSession, actor: CurrentActor) -> KpiOut:
     kpi = projects.add_kpi(session, actor=actor, project_id=project_id, data=data)
     return KpiOut.model_validate(kpi)
 
@@ -165,7 +165,7 @@ def add_kpi(project_id: int, data: KpiIn, session: DbSession, actor: CurrentActo
     "/projects/{project_id}/kpis/{kpi_id}/actuals", status_code=201, summary="Record a KPI actual"
 )
 def add_actual(
-    project_id: int, kpi_id: int, data: KpiActualIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, kpi_id: PathId, data: KpiActualIn, session: DbSession, actor: CurrentActor
 ) -> KpiOut:
     actual = projects.record_actual(
         session, actor=actor, project_id=project_id, kpi_id=kpi_id, data=data
@@ -179,7 +179,7 @@ def add_actual(
     summary="Link the project to a mission or milestone",
 )
 def add_link(
-    project_id: int, data: MissionLinkIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: MissionLinkIn, session: DbSession, actor: CurrentActor
 ) -> MissionLinkOut:
     return MissionLinkOut.model_validate(
         projects.add_mission_link(session, actor=actor, project_id=project_id, data=data)
@@ -188,7 +188,7 @@ def add_link(
 
 @router.post("/projects/{project_id}/lessons", status_code=201, summary="Record a lesson")
 def add_lesson(
-    project_id: int, data: LessonIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: LessonIn, session: DbSession, actor: CurrentActor
 ) -> LessonOut:
     return LessonOut.model_validate(
         projects.add_lesson(session, actor=actor, project_id=project_id, data=data)
@@ -201,7 +201,7 @@ def add_lesson(
     summary="Ask the CIO to move the project to another stage",
 )
 def request_stage(
-    project_id: int, data: StageRequestIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: StageRequestIn, session: DbSession, actor: CurrentActor
 ) -> GateDecisionOut:
     return GateDecisionOut.model_validate(
         gates.request_stage_change(session, actor=actor, project_id=project_id, data=data)
@@ -218,7 +218,7 @@ class DecisionIn(GateDecisionIn):
     summary="Take a gate decision (the owning department's CIO)",
 )
 def decide(
-    project_id: int, data: DecisionIn, session: DbSession, actor: CurrentActor
+    project_id: PathId, data: DecisionIn, session: DbSession, actor: CurrentActor
 ) -> GateDecisionOut:
     decision = gates.decide(
         session,
@@ -263,7 +263,7 @@ def _use_case_out(u: Any) -> UseCaseOut:
 def list_use_cases(
     session: DbSession,
     actor: CurrentActor,
-    mission_id: Annotated[int | None, Query(gt=0)] = None,
+    mission_id: QueryId = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> UseCasePageOut:
@@ -284,7 +284,7 @@ def create_use_case(data: UseCaseIn, session: DbSession, actor: CurrentActor) ->
 
 
 @router.get("/use-cases/{use_case_id}", summary="One use case")
-def get_use_case(use_case_id: int, session: DbSession, actor: CurrentActor) -> UseCaseOut:
+def get_use_case(use_case_id: PathId, session: DbSession, actor: CurrentActor) -> UseCaseOut:
     return _use_case_out(missions.get_use_case(session, actor=actor, use_case_id=use_case_id))
 
 
@@ -313,8 +313,8 @@ def funnel_out(f: Funnel) -> FunnelOut:
 def get_funnel(
     session: DbSession,
     actor: CurrentActor,
-    organisation_id: Annotated[int | None, Query(gt=0)] = None,
-    mission_id: Annotated[int | None, Query(gt=0)] = None,
+    organisation_id: QueryId = None,
+    mission_id: QueryId = None,
     financial_year: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
     include_imported: bool = False,
 ) -> FunnelOut:

@@ -20,6 +20,7 @@ from missionhub.accounts.audit import history_for
 from missionhub.accounts.models import OrgKind, Role
 from missionhub.accounts.permissions import Actor, Visibility, can_edit, require_admin
 from missionhub.accounts.service import list_organisations
+from missionhub.db.base import MAX_ID
 from missionhub.errors import Conflict, Invalid, NotFound
 from missionhub.portfolio import dashboards, export, gates, missions, projects
 from missionhub.portfolio.atrs_facets import CAPABILITIES, FUNCTIONS, PHASES
@@ -45,7 +46,14 @@ from missionhub.portfolio.schemas import (
     TeamMemberIn,
     UseCaseIn,
 )
-from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import (
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    PathId,
+    SignedInActor,
+    csrf_protect,
+)
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.panels import panels_for
@@ -84,7 +92,9 @@ def _redirect(url: str, settings: Any, message: str | None = None) -> RedirectRe
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A positive id from a query string or form, or None (out of range counts as absent)."""
+    number = int(value) if value and value.isascii() and value.isdigit() else 0
+    return number if 1 <= number <= MAX_ID else None
 
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
@@ -216,7 +226,7 @@ async def create_project(
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
 def project_page(
-    request: Request, project_id: int, session: DbSession, actor: CurrentActor
+    request: Request, project_id: PathId, session: DbSession, actor: CurrentActor
 ) -> HTMLResponse:
     project = projects.get_project(session, actor=actor, project_id=project_id)
     editable = can_edit(actor, owner_org_id=project.organisation_id)
@@ -240,7 +250,7 @@ def project_page(
 
 @router.get("/projects/{project_id}/edit", response_class=HTMLResponse)
 def edit_project(
-    request: Request, project_id: int, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     project = projects.editable_project(session, actor=actor, project_id=project_id)
     values = {k: getattr(project, k) for k in ProjectIn.model_fields if hasattr(project, k)}
@@ -255,7 +265,7 @@ def edit_project(
 @router.post("/projects/{project_id}/edit", response_class=HTMLResponse)
 async def update_project(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -345,7 +355,7 @@ def _child_page(
     request: Request,
     session: Session,
     actor: Actor,
-    project_id: int,
+    project_id: PathId,
     kind: str,
     form: FormResult,
     status_code: int = 200,
@@ -379,7 +389,7 @@ def _child_page(
 
 @router.get("/projects/{project_id}/add/{kind}", response_class=HTMLResponse)
 def add_child_form(
-    request: Request, project_id: int, kind: str, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, kind: str, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _child_page(request, session, actor, project_id, kind, FormResult({}))
 
@@ -387,7 +397,7 @@ def add_child_form(
 @router.post("/projects/{project_id}/add/{kind}", response_class=HTMLResponse)
 async def add_child(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     kind: str,
     session: DbSession,
     actor: SignedInActor,
@@ -409,9 +419,9 @@ async def add_child(
 
 @router.post("/projects/{project_id}/remove/{kind}/{child_id}")
 def remove_child(
-    project_id: int,
+    project_id: PathId,
     kind: str,
-    child_id: int,
+    child_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -424,7 +434,7 @@ def remove_child(
 
 @router.get("/projects/{project_id}/kpis/{kpi_id}/actuals", response_class=HTMLResponse)
 def actual_form(
-    request: Request, project_id: int, kpi_id: int, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, kpi_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _actual_page(request, session, actor, project_id, kpi_id, FormResult({}))
 
@@ -433,8 +443,8 @@ def _actual_page(
     request: Request,
     session: Session,
     actor: Actor,
-    project_id: int,
-    kpi_id: int,
+    project_id: PathId,
+    kpi_id: PathId,
     form: FormResult,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -453,8 +463,8 @@ def _actual_page(
 @router.post("/projects/{project_id}/kpis/{kpi_id}/actuals", response_class=HTMLResponse)
 async def record_actual(
     request: Request,
-    project_id: int,
-    kpi_id: int,
+    project_id: PathId,
+    kpi_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -479,8 +489,8 @@ async def record_actual(
 @router.post("/projects/{project_id}/links/{link_id}/evidence")
 async def set_evidence(
     request: Request,
-    project_id: int,
-    link_id: int,
+    project_id: PathId,
+    link_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -503,7 +513,7 @@ def _stage_request_page(
     request: Request,
     session: Session,
     actor: Actor,
-    project_id: int,
+    project_id: PathId,
     form: FormResult,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -523,7 +533,7 @@ def _stage_request_page(
 
 @router.get("/projects/{project_id}/stage-request", response_class=HTMLResponse)
 def stage_request_form(
-    request: Request, project_id: int, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _stage_request_page(request, session, actor, project_id, FormResult({}))
 
@@ -531,7 +541,7 @@ def stage_request_form(
 @router.post("/projects/{project_id}/stage-request", response_class=HTMLResponse)
 async def stage_request(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -555,7 +565,7 @@ async def stage_request(
 
 @router.post("/projects/{project_id}/stage-request/withdraw")
 def withdraw(
-    project_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    project_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     gates.withdraw_request(session, actor=actor, project_id=project_id)
     return _redirect(f"/projects/{project_id}", settings, "Request withdrawn")
@@ -575,7 +585,7 @@ def _decision_page(
     request: Request,
     session: Session,
     actor: Actor,
-    project_id: int,
+    project_id: PathId,
     form: FormResult,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -599,7 +609,7 @@ def _decision_page(
 
 @router.get("/projects/{project_id}/decision", response_class=HTMLResponse)
 def decision_form(
-    request: Request, project_id: int, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _decision_page(request, session, actor, project_id, FormResult({}))
 
@@ -607,7 +617,7 @@ def decision_form(
 @router.post("/projects/{project_id}/decision", response_class=HTMLResponse)
 async def decide(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -697,7 +707,7 @@ def _milestone_page(
     session: Session,
     actor: Actor,
     slug: str,
-    milestone_id: int,
+    milestone_id: PathId,
     form: FormResult | None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -736,7 +746,7 @@ def _milestone_page(
 
 @router.get("/missions/{slug}/milestones/{milestone_id}/edit", response_class=HTMLResponse)
 def milestone_form(
-    request: Request, slug: str, milestone_id: int, session: DbSession, actor: SignedInActor
+    request: Request, slug: str, milestone_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _milestone_page(request, session, actor, slug, milestone_id, None)
 
@@ -745,7 +755,7 @@ def milestone_form(
 async def update_milestone(
     request: Request,
     slug: str,
-    milestone_id: int,
+    milestone_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -848,7 +858,7 @@ async def create_use_case(
 
 @router.get("/use-cases/{use_case_id}", response_class=HTMLResponse)
 def use_case_page(
-    request: Request, use_case_id: int, session: DbSession, actor: CurrentActor
+    request: Request, use_case_id: PathId, session: DbSession, actor: CurrentActor
 ) -> HTMLResponse:
     use_case = missions.get_use_case(session, actor=actor, use_case_id=use_case_id)
     linked = projects.list_projects(
@@ -868,7 +878,7 @@ def use_case_page(
 
 @router.get("/use-cases/{use_case_id}/edit", response_class=HTMLResponse)
 def edit_use_case(
-    request: Request, use_case_id: int, session: DbSession, actor: SignedInActor
+    request: Request, use_case_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     use_case = missions.get_use_case(session, actor=actor, use_case_id=use_case_id)
     values: dict[str, Any] = {
@@ -886,7 +896,7 @@ def edit_use_case(
 @router.post("/use-cases/{use_case_id}/edit", response_class=HTMLResponse)
 async def update_use_case(
     request: Request,
-    use_case_id: int,
+    use_case_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,

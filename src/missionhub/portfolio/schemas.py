@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from missionhub.accounts.permissions import Visibility
+from missionhub.db.base import MAX_ID
 from missionhub.portfolio.atrs_facets import CAPABILITIES, FUNCTIONS, PHASES
 from missionhub.portfolio.models import (
     Direction,
@@ -20,6 +21,7 @@ from missionhub.portfolio.models import (
     StopReason,
     TeamRole,
 )
+from missionhub.validation import Id, InputModel
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -29,18 +31,9 @@ FINANCIAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 MeasureValue = Annotated[Decimal, Field(max_digits=18, decimal_places=4, allow_inf_nan=False)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-class ProjectIn(_In):
+class ProjectIn(InputModel):
     organisation_id: int | None = Field(
-        None, gt=0, description="Owning organisation; defaults to the user's own."
+        None, gt=0, le=MAX_ID, description="Owning organisation; defaults to the user's own."
     )
     title: ShortText
     summary: LongText
@@ -52,7 +45,7 @@ class ProjectIn(_In):
     atrs_function: str | None = Field(None, description="ATRS function facet value")
     atrs_phase: str | None = Field(None, description="ATRS phase facet value")
     visibility: Visibility = Visibility.DRAFT
-    use_case_id: int | None = Field(None, gt=0)
+    use_case_id: int | None = Field(None, gt=0, le=MAX_ID)
 
     @field_validator("atrs_capability")
     @classmethod
@@ -82,25 +75,25 @@ def _facet(
     return value
 
 
-class UseCaseIn(_In):
+class UseCaseIn(InputModel):
     title: ShortText
     problem: LongText
     outcome: OptionalText = None
-    organisation_id: int | None = Field(None, gt=0, description="Lead organisation")
-    participant_ids: list[int] = Field(default_factory=list, max_length=50)
-    mission_ids: list[int] = Field(default_factory=list, max_length=10)
-    milestone_ids: list[int] = Field(default_factory=list, max_length=30)
+    organisation_id: int | None = Field(None, gt=0, le=MAX_ID, description="Lead organisation")
+    participant_ids: list[Id] = Field(default_factory=list, max_length=50)
+    mission_ids: list[Id] = Field(default_factory=list, max_length=10)
+    milestone_ids: list[Id] = Field(default_factory=list, max_length=30)
     visibility: Visibility = Visibility.DRAFT
 
 
-class TeamMemberIn(_In):
+class TeamMemberIn(InputModel):
     role: TeamRole
     sourcing: Sourcing
     name: str | None = Field(None, max_length=120)
     fte: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
 
 
-class FundingIn(_In):
+class FundingIn(InputModel):
     financial_year: str = Field(description="UK financial year, e.g. 2025-26")
     amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)
     source: str | None = Field(None, max_length=200)
@@ -116,7 +109,7 @@ class FundingIn(_In):
         return value
 
 
-class KpiIn(_In):
+class KpiIn(InputModel):
     name: ShortText
     unit: str = Field(min_length=1, max_length=60)
     direction: Direction
@@ -146,7 +139,7 @@ class KpiIn(_In):
         return value
 
 
-class KpiActualIn(_In):
+class KpiActualIn(InputModel):
     observed_on: date
     value: MeasureValue
     note: str | None = Field(None, max_length=300)
@@ -159,25 +152,27 @@ class KpiActualIn(_In):
         return value
 
 
-class MissionLinkIn(_In):
-    mission_id: int = Field(gt=0)
-    milestone_id: int | None = Field(None, gt=0)
+class MissionLinkIn(InputModel):
+    mission_id: int = Field(gt=0, le=MAX_ID)
+    milestone_id: int | None = Field(None, gt=0, le=MAX_ID)
     contribution: LongText
-    kpi_id: int | None = Field(None, gt=0, description="The KPI that evidences the contribution")
+    kpi_id: int | None = Field(
+        None, gt=0, le=MAX_ID, description="The KPI that evidences the contribution"
+    )
 
 
-class LessonIn(_In):
+class LessonIn(InputModel):
     kind: LessonKind
     title: ShortText
     body: LongText
 
 
-class StageRequestIn(_In):
+class StageRequestIn(InputModel):
     requested_stage: Stage
     case: LongText = Field(description="Why the project should move: the evidence for the gate")
 
 
-class GateDecisionIn(_In):
+class GateDecisionIn(InputModel):
     outcome: GateOutcome
     rationale: LongText
     conditions: OptionalText = None
@@ -356,7 +351,7 @@ class MissionOut(_Out):
     milestones: list[MilestoneOut]
 
 
-class MilestoneIn(_In):
+class MilestoneIn(InputModel):
     title: ShortText
     metric: str = Field(min_length=1, max_length=300)
     unit: str = Field(min_length=1, max_length=60)

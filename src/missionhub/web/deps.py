@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.permissions import Actor
 from missionhub.accounts.service import actor_from_api_token, actor_from_session
+from missionhub.db.base import MAX_ID
 from missionhub.db.session import Database
 from missionhub.settings import Settings
 from missionhub.web.security import CSRF_FIELD, SESSION_COOKIE, csrf_valid
@@ -91,3 +92,7 @@ DbSession = Annotated[Session, Depends(db_session, scope="function")]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 SignedInActor = Annotated[Actor, Depends(signed_in_actor)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+# Ids in paths and queries: bounded, so that an absurd number is a 422, not a database error.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -97,6 +97,9 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if b"%00" in scope.get("query_string", b"").lower():
+            await _refuse_nul(send)
+            return
         request = Request(scope)
         existing = request.cookies.get(BROWSER_COOKIE)
         state: dict[str, Any] = scope.setdefault("state", {})
@@ -139,3 +142,18 @@ class SecurityMiddleware:
 
 def _sets_cookie(headers: MutableHeaders, name: str) -> bool:
     return any(v.startswith(f"{name}=") for v in headers.getlist("set-cookie"))
+
+
+async def _refuse_nul(send: Send) -> None:
+    body = b"The address contains a NUL character, which is not allowed."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

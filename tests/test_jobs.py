@@ -1,0 +1,93 @@
+"""Background jobs: queued, run by the worker as the person who asked, with progress;
+a failing job keeps nothing it wrote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from missionhub.accounts.models import Organisation, OrgKind
+from missionhub.accounts.seed import ensure_organisation
+from missionhub.db.session import Database
+from missionhub.errors import Invalid
+from missionhub.jobs import service
+from missionhub.jobs.models import JobStatus
+from missionhub.jobs.worker import work_until_empty
+from tests.factories import World
+
+SEEN: dict[str, Any] = {}
+
+
+@service.handler("test.count")
+def _count(session: Session, ctx: service.JobContext) -> dict[str, Any]:
+    total = int(ctx.params["n"])
+    for i in range(1, total + 1):
+        ctx.progress(i, total, f"item {i}")
+    SEEN["actor"] = ctx.actor.label
+    return {"counted": total}
+
+
+@service.handler("test.fail")
+def _fail(session: Session, ctx: service.JobContext) -> None:
+    ensure_organisation(session, "Half-written Ltd", OrgKind.SUPPLIER)
+    session.flush()
+    raise Invalid("row 3: not a number", field="row 3")
+
+
+def test_a_job_runs_as_its_owner_and_reports_progress(
+    db: Database, world: World, session: Session, client: TestClient
+) -> None:
+    member = world.member(world.department())
+    job = service.enqueue(
+        session, actor=world.actor(member), kind="test.count", title="Counting", params={"n": 3}
+    )
+    session.commit()
+    assert work_until_empty(db) == 1
+    session.refresh(job)
+    assert job.status is JobStatus.SUCCEEDED
+    assert (job.done, job.total, job.percent, job.result) == (3, 3, 100, {"counted": 3})
+    assert member.email in SEEN["actor"]
+    world.sign_in(client, member)
+    page = client.get(f"/jobs/{job.id}")
+    assert page.status_code == 200
+    assert "Succeeded" in page.text
+    assert client.get(f"/jobs/{job.id}/status").json()["finished"] is True
+
+
+def test_a_failed_job_keeps_nothing_and_says_why(
+    db: Database, world: World, session: Session
+) -> None:
+    member = world.member(world.department())
+    job = service.enqueue(
+        session, actor=world.actor(member), kind="test.fail", title="Failing", params={}
+    )
+    session.commit()
+    work_until_empty(db)
+    session.refresh(job)
+    assert job.status is JobStatus.FAILED
+    assert job.error is not None
+    assert "row 3: not a number" in job.error
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(Organisation)
+            .where(Organisation.name == "Half-written Ltd")
+        )
+        == 0
+    )
+
+
+def test_other_departments_cannot_see_a_job(world: World, session: Session) -> None:
+    from missionhub.errors import PermissionDenied
+
+    member = world.member(world.department())
+    job = service.enqueue(
+        session, actor=world.actor(member), kind="test.count", title="Counting", params={"n": 1}
+    )
+    outsider = world.member(world.department("Ministry of Justice"))
+    with pytest.raises(PermissionDenied):
+        service.get_job(session, actor=world.actor(outsider), job_id=job.id)
