@@ -170,3 +170,18 @@ def test_the_register_list_filters_overdue_reviews(
         filters=register.RiskFilter(category=RiskCategory.LEGAL),
     )
     assert by_category == []
+
+
+def test_raising_the_score_of_an_accepted_risk_reopens_it_rather_than_refusing_the_edit(
+    session: Session, world: World, risks: RiskWorld
+) -> None:
+    dwp = world.department()
+    member, cio = world.member(dwp), world.cio(dwp)
+    risk = risks.risk(world.project(member), member, likelihood=4, impact=3)
+    risks.decide(risk, cio)
+    assert risk.status is RiskStatus.ACCEPTED
+    risks.update(risk, member, likelihood=4, impact=4, status=RiskStatus.ACCEPTED)
+    assert risk.status is RiskStatus.OPEN, "the acceptance no longer stands"
+    assert [d.status.value for d in risk.decisions] == ["pending", "reopened"]
+    with pytest.raises(Invalid):  # and the team cannot accept it again itself
+        risks.update(risk, member, status=RiskStatus.ACCEPTED)

@@ -110,8 +110,12 @@ def _open_project(session: Session, actor: Actor, project_id: int) -> Project:
 def _check_acceptance(
     session: Session, risk: Risk | None, organisation_id: int, data: RiskIn
 ) -> None:
-    """Beyond appetite, only a standing CIO decision to tolerate makes a risk accepted."""
+    """Beyond appetite, only a standing CIO decision to tolerate makes a risk accepted. (A risk
+    already accepted keeps its status; if a change re-opens the decision and escalates the risk,
+    :func:`escalation.reevaluate` sets it back to open.)"""
     if data.status is not RiskStatus.ACCEPTED:
+        return
+    if risk is not None and risk.status is RiskStatus.ACCEPTED:
         return
     limit = appetite_of(session, organisation_id).limit(data.category)
     if not beyond_appetite(data.residual_likelihood * data.residual_impact, limit):
