@@ -24,7 +24,7 @@ from missionhub.risk.forms import (
 from missionhub.risk.models import AdoptionAssessment, RiskCategory
 from missionhub.risk.schemas import AssessmentDecisionIn, AssessmentIn
 from missionhub.risk.scoring import band
-from missionhub.web.deps import AppSettings, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import AppSettings, DbSession, PathId, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.templating import render
 
@@ -101,7 +101,7 @@ async def create_assessment(
 
 @router.get("/adoption/{assessment_id}", response_class=HTMLResponse)
 def assessment_page(
-    request: Request, assessment_id: int, session: DbSession, actor: SignedInActor
+    request: Request, assessment_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     found = assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
     rec = found.recommendation or assessments.recommendation_for(found).as_dict()
@@ -126,7 +126,7 @@ def assessment_page(
 
 @router.get("/adoption/{assessment_id}/edit", response_class=HTMLResponse)
 def edit_assessment(
-    request: Request, assessment_id: int, session: DbSession, actor: SignedInActor
+    request: Request, assessment_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     found = assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
     values = form_values(found, ["product", "supplier", "purpose", "project_id", "kind"])
@@ -138,7 +138,7 @@ def edit_assessment(
 @router.post("/adoption/{assessment_id}/edit", response_class=HTMLResponse)
 async def update_assessment(
     request: Request,
-    assessment_id: int,
+    assessment_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -159,7 +159,7 @@ async def update_assessment(
 
 @router.post("/adoption/{assessment_id}/submit")
 def submit(
-    assessment_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    assessment_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     assessments.submit(session, actor=actor, assessment_id=assessment_id)
     return redirect(
@@ -169,7 +169,7 @@ def submit(
 
 @router.post("/adoption/{assessment_id}/register-risks")
 def register_risks(
-    assessment_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    assessment_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     added = assessments.register_implied_risks(session, actor=actor, assessment_id=assessment_id)
     found = assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
@@ -184,7 +184,7 @@ def _decision_form(
     request: Request,
     session: Session,
     actor: Actor,
-    assessment_id: int,
+    assessment_id: PathId,
     form: FormResult,
     code: int,
 ) -> HTMLResponse:
@@ -206,7 +206,7 @@ def _decision_form(
 
 @router.get("/adoption/{assessment_id}/decision", response_class=HTMLResponse)
 def decision_form(
-    request: Request, assessment_id: int, session: DbSession, actor: SignedInActor
+    request: Request, assessment_id: PathId, session: DbSession, actor: SignedInActor
 ) -> Any:
     found = assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
     start = FormResult({"route": found.recommended_route or ""})
@@ -216,7 +216,7 @@ def decision_form(
 @router.post("/adoption/{assessment_id}/decision", response_class=HTMLResponse)
 async def decide(
     request: Request,
-    assessment_id: int,
+    assessment_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,

@@ -9,9 +9,9 @@ import csv
 import io
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import Response as HttpResponse
 from pydantic import BaseModel
 
@@ -33,7 +33,7 @@ from missionhub.risk.schemas import (
     RiskOut,
     ScaleIn,
 )
-from missionhub.web.deps import CurrentActor, DbSession
+from missionhub.web.deps import CurrentActor, DbSession, PathId, QueryId
 
 router = APIRouter(tags=["risk"])
 
@@ -65,7 +65,7 @@ def export(
 def list_risks(
     session: DbSession,
     actor: CurrentActor,
-    project_id: Annotated[int | None, Query(gt=0)] = None,
+    project_id: QueryId = None,
     category: RiskCategory | None = None,
     status: RiskStatus | None = None,
     overdue: bool = False,
@@ -82,25 +82,27 @@ def list_risks(
 
 
 @router.post("/projects/{project_id}/risks", status_code=201, summary="Raise a risk on a project")
-def create_risk(project_id: int, data: RiskIn, session: DbSession, actor: CurrentActor) -> RiskOut:
+def create_risk(
+    project_id: PathId, data: RiskIn, session: DbSession, actor: CurrentActor
+) -> RiskOut:
     risk = register.add_risk(session, actor=actor, project_id=project_id, data=data)
     return _risk_out(risk)
 
 
 @router.get("/risks/{risk_id}", summary="One risk with its actions and decisions")
-def get_risk(risk_id: int, session: DbSession, actor: CurrentActor) -> RiskOut:
+def get_risk(risk_id: PathId, session: DbSession, actor: CurrentActor) -> RiskOut:
     escalation.reopen_expired(session)
     return _risk_out(register.get_risk(session, actor=actor, risk_id=risk_id))
 
 
 @router.put("/risks/{risk_id}", summary="Change a risk (a material change re-opens its decision)")
-def update_risk(risk_id: int, data: RiskIn, session: DbSession, actor: CurrentActor) -> RiskOut:
+def update_risk(risk_id: PathId, data: RiskIn, session: DbSession, actor: CurrentActor) -> RiskOut:
     return _risk_out(register.update_risk(session, actor=actor, risk_id=risk_id, data=data))
 
 
 @router.post("/risks/{risk_id}/actions", status_code=201, summary="Add a control or mitigation")
 def add_action(
-    risk_id: int, data: RiskActionIn, session: DbSession, actor: CurrentActor
+    risk_id: PathId, data: RiskActionIn, session: DbSession, actor: CurrentActor
 ) -> RiskActionOut:
     return RiskActionOut.model_validate(
         register.add_action(session, actor=actor, risk_id=risk_id, data=data)
@@ -113,7 +115,7 @@ def add_action(
     summary="Decide an escalated risk (the owning department's CIO)",
 )
 def decide(
-    risk_id: int, data: RiskDecisionIn, session: DbSession, actor: CurrentActor
+    risk_id: PathId, data: RiskDecisionIn, session: DbSession, actor: CurrentActor
 ) -> RiskDecisionOut:
     return RiskDecisionOut.model_validate(
         escalation.decide(session, actor=actor, risk_id=risk_id, data=data)
@@ -132,7 +134,7 @@ def pending(session: DbSession, actor: CurrentActor) -> list[RiskDecisionOut]:
 
 @router.get("/organisations/{organisation_id}/risk-appetite", summary="A department's appetite")
 def get_appetite(
-    organisation_id: int, session: DbSession, actor: CurrentActor
+    organisation_id: PathId, session: DbSession, actor: CurrentActor
 ) -> list[AppetiteOut]:
     found = appetite.department_appetite(session, actor=actor, organisation_id=organisation_id)
     return [
@@ -153,7 +155,7 @@ def get_appetite(
     summary="Set the appetite for one category (the department's CIO)",
 )
 def set_appetite(
-    organisation_id: int, data: AppetiteIn, session: DbSession, actor: CurrentActor
+    organisation_id: PathId, data: AppetiteIn, session: DbSession, actor: CurrentActor
 ) -> list[AppetiteOut]:
     appetite.set_appetite(session, actor=actor, organisation_id=organisation_id, data=data)
     return get_appetite(organisation_id, session, actor)
@@ -169,7 +171,7 @@ class ScaleOut(BaseModel):
     summary="Set the highest acceptable score of each level (the department's CIO)",
 )
 def set_scale(
-    organisation_id: int, data: ScaleIn, session: DbSession, actor: CurrentActor
+    organisation_id: PathId, data: ScaleIn, session: DbSession, actor: CurrentActor
 ) -> ScaleOut:
     appetite.set_scale(session, actor=actor, organisation_id=organisation_id, data=data)
     found = appetite.appetite_of(session, organisation_id)
@@ -183,7 +185,7 @@ def set_scale(
     summary="Every change of a department's appetite: who, when, why",
 )
 def appetite_history(
-    organisation_id: int, session: DbSession, actor: CurrentActor
+    organisation_id: PathId, session: DbSession, actor: CurrentActor
 ) -> list[AppetiteChangeOut]:
     return [
         AppetiteChangeOut.model_validate(c)
@@ -218,9 +220,9 @@ class DashboardOut(BaseModel):
 def get_dashboard(
     session: DbSession,
     actor: CurrentActor,
-    organisation_id: Annotated[int | None, Query(gt=0)] = None,
-    mission_id: Annotated[int | None, Query(gt=0)] = None,
-    project_id: Annotated[int | None, Query(gt=0)] = None,
+    organisation_id: QueryId = None,
+    mission_id: QueryId = None,
+    project_id: QueryId = None,
 ) -> DashboardOut:
     scope = dashboards.Scope(organisation_id, mission_id, project_id)
     s = dashboards.dashboard(session, actor=actor, scope=scope).summary
@@ -261,7 +263,7 @@ def create_assessment(data: AssessmentIn, session: DbSession, actor: CurrentActo
 
 
 @router.get("/adoption-assessments/{assessment_id}", summary="One adoption assessment")
-def get_assessment(assessment_id: int, session: DbSession, actor: CurrentActor) -> AssessmentOut:
+def get_assessment(assessment_id: PathId, session: DbSession, actor: CurrentActor) -> AssessmentOut:
     return _assessment_out(
         assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
     )
@@ -271,7 +273,9 @@ def get_assessment(assessment_id: int, session: DbSession, actor: CurrentActor) 
     "/adoption-assessments/{assessment_id}/submit",
     summary="Send a draft to the CIO, with its recommendation",
 )
-def submit_assessment(assessment_id: int, session: DbSession, actor: CurrentActor) -> AssessmentOut:
+def submit_assessment(
+    assessment_id: PathId, session: DbSession, actor: CurrentActor
+) -> AssessmentOut:
     return _assessment_out(assessments.submit(session, actor=actor, assessment_id=assessment_id))
 
 
@@ -280,7 +284,7 @@ def submit_assessment(assessment_id: int, session: DbSession, actor: CurrentActo
     summary="Decide the route (the department's CIO)",
 )
 def decide_assessment(
-    assessment_id: int, data: AssessmentDecisionIn, session: DbSession, actor: CurrentActor
+    assessment_id: PathId, data: AssessmentDecisionIn, session: DbSession, actor: CurrentActor
 ) -> AssessmentOut:
     return _assessment_out(
         assessments.decide(session, actor=actor, assessment_id=assessment_id, data=data)

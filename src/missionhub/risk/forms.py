@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi.responses import RedirectResponse
 
+from missionhub.db.base import MAX_ID
 from missionhub.risk.adoption import PRINCIPLES, Assurance, DpiaStatus, PrincipleRating, Route
 from missionhub.risk.models import (
     ActionKind,
@@ -97,7 +98,9 @@ def redirect(url: str, settings: Any, message: str | None = None) -> RedirectRes
 
 
 def int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """A positive id from a query string, or None (out of range counts as absent)."""
+    number = int(value) if value and value.isascii() and value.isdigit() else 0
+    return number if 1 <= number <= MAX_ID else None
 
 
 def form_values(obj: Any, fields: list[str] | dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from missionhub.risk.models import Risk, RiskCategory, RiskStatus
 from missionhub.risk.records import editable_risk
 from missionhub.risk.schemas import RiskActionIn, RiskDecisionIn, RiskIn
 from missionhub.risk.scoring import band
-from missionhub.web.deps import AppSettings, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import AppSettings, DbSession, PathId, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.templating import render
 
@@ -86,7 +86,7 @@ def _risk_form(
     actor: Actor,
     form: FormResult,
     *,
-    project_id: int,
+    project_id: PathId,
     risk: Risk | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -109,7 +109,7 @@ def _risk_form(
 
 @router.get("/projects/{project_id}/risks/new", response_class=HTMLResponse)
 def new_risk(
-    request: Request, project_id: int, session: DbSession, actor: SignedInActor
+    request: Request, project_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _risk_form(request, session, actor, FormResult({}), project_id=project_id)
 
@@ -117,7 +117,7 @@ def new_risk(
 @router.post("/projects/{project_id}/risks/new", response_class=HTMLResponse)
 async def create_risk(
     request: Request,
-    project_id: int,
+    project_id: PathId,
     session: DbSession,
     actor: SignedInActor,
     settings: AppSettings,
@@ -139,7 +139,7 @@ async def create_risk(
 
 
 @router.get("/risks/{risk_id}", response_class=HTMLResponse)
-def risk_page(request: Request, risk_id: int, session: DbSession, actor: SignedInActor) -> Any:
+def risk_page(request: Request, risk_id: PathId, session: DbSession, actor: SignedInActor) -> Any:
     escalation.reopen_expired(session)
     risk = register.get_risk(session, actor=actor, risk_id=risk_id)
     found = appetite_of(session, risk.organisation_id)
@@ -165,7 +165,7 @@ def risk_page(request: Request, risk_id: int, session: DbSession, actor: SignedI
 
 
 @router.get("/risks/{risk_id}/edit", response_class=HTMLResponse)
-def edit_risk(request: Request, risk_id: int, session: DbSession, actor: SignedInActor) -> Any:
+def edit_risk(request: Request, risk_id: PathId, session: DbSession, actor: SignedInActor) -> Any:
     risk = editable_risk(session, actor=actor, risk_id=risk_id)
     values = FormResult(form_values(risk, list(RiskIn.model_fields)))
     return _risk_form(request, session, actor, values, project_id=risk.project_id, risk=risk)
@@ -173,7 +173,11 @@ def edit_risk(request: Request, risk_id: int, session: DbSession, actor: SignedI
 
 @router.post("/risks/{risk_id}/edit", response_class=HTMLResponse)
 async def update_risk(
-    request: Request, risk_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    request: Request,
+    risk_id: PathId,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
 ) -> Response:
     risk = editable_risk(session, actor=actor, risk_id=risk_id)
     data, result = parse(RiskIn, await request.form(), RISK_LABELS)
@@ -204,14 +208,18 @@ def _action_form(
 
 
 @router.get("/risks/{risk_id}/actions/new", response_class=HTMLResponse)
-def new_action(request: Request, risk_id: int, session: DbSession, actor: SignedInActor) -> Any:
+def new_action(request: Request, risk_id: PathId, session: DbSession, actor: SignedInActor) -> Any:
     risk = editable_risk(session, actor=actor, risk_id=risk_id)
     return _action_form(request, risk, FormResult({}))
 
 
 @router.post("/risks/{risk_id}/actions/new", response_class=HTMLResponse)
 async def create_action(
-    request: Request, risk_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    request: Request,
+    risk_id: PathId,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
 ) -> Response:
     risk = editable_risk(session, actor=actor, risk_id=risk_id)
     data, result = parse(RiskActionIn, await request.form(), ACTION_LABELS)
@@ -223,7 +231,11 @@ async def create_action(
 
 @router.post("/risks/{risk_id}/actions/{action_id}/done")
 def action_done(
-    risk_id: int, action_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    risk_id: PathId,
+    action_id: PathId,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
 ) -> Response:
     register.complete_action(session, actor=actor, risk_id=risk_id, action_id=action_id)
     return redirect(f"/risks/{risk_id}#actions", settings, "Marked as done")
@@ -231,7 +243,11 @@ def action_done(
 
 @router.post("/risks/{risk_id}/actions/{action_id}/remove")
 def action_remove(
-    risk_id: int, action_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    risk_id: PathId,
+    action_id: PathId,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
 ) -> Response:
     register.remove_action(session, actor=actor, risk_id=risk_id, action_id=action_id)
     return redirect(f"/risks/{risk_id}#actions", settings, "Removed")
@@ -241,7 +257,7 @@ def action_remove(
 
 
 def _decision_form(
-    request: Request, session: Session, actor: Actor, risk_id: int, form: FormResult, code: int
+    request: Request, session: Session, actor: Actor, risk_id: PathId, form: FormResult, code: int
 ) -> HTMLResponse:
     risk = register.get_risk(session, actor=actor, risk_id=risk_id)
     found = appetite_of(session, risk.organisation_id)
@@ -263,13 +279,19 @@ def _decision_form(
 
 
 @router.get("/risks/{risk_id}/decision", response_class=HTMLResponse)
-def decision_form(request: Request, risk_id: int, session: DbSession, actor: SignedInActor) -> Any:
+def decision_form(
+    request: Request, risk_id: PathId, session: DbSession, actor: SignedInActor
+) -> Any:
     return _decision_form(request, session, actor, risk_id, FormResult({}), 200)
 
 
 @router.post("/risks/{risk_id}/decision", response_class=HTMLResponse)
 async def decide(
-    request: Request, risk_id: int, session: DbSession, actor: SignedInActor, settings: AppSettings
+    request: Request,
+    risk_id: PathId,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
 ) -> Response:
     data, result = parse(RiskDecisionIn, await request.form(), DECISION_LABELS)
     if data is not None:

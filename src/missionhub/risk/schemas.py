@@ -18,6 +18,7 @@ from missionhub.risk.models import (
     RiskCategory,
     RiskStatus,
 )
+from missionhub.validation import Id, InputModel
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 Name = Annotated[str, Field(min_length=1, max_length=120)]
@@ -27,22 +28,13 @@ Rating = Annotated[int, Field(ge=1, le=5)]
 MAX_EXPIRY_YEARS = 5
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-class AppetiteIn(_In):
+class AppetiteIn(InputModel):
     category: RiskCategory
     level: AppetiteLevel
     reason: LongText = Field(description="Why the appetite is set at this level")
 
 
-class ScaleIn(_In):
+class ScaleIn(InputModel):
     """The highest acceptable residual score (1..25) for each appetite level."""
 
     averse: int = Field(ge=1, le=25)
@@ -56,7 +48,7 @@ class ScaleIn(_In):
         return {level: getattr(self, level.value) for level in AppetiteLevel}
 
 
-class RiskIn(_In):
+class RiskIn(InputModel):
     title: ShortText
     cause: LongText = Field(description="Because of ... (the cause)")
     event: LongText = Field(description="... this may happen (the event)")
@@ -88,7 +80,7 @@ class RiskIn(_In):
         return value
 
 
-class RiskActionIn(_In):
+class RiskActionIn(InputModel):
     kind: ActionKind
     description: LongText
     owner: Name
@@ -103,7 +95,7 @@ class RiskActionIn(_In):
         return value
 
 
-class RiskDecisionIn(_In):
+class RiskDecisionIn(InputModel):
     response: Response
     rationale: LongText = Field(description="Why: recorded and shown on the project")
     conditions: OptionalText = None
@@ -206,7 +198,7 @@ class AppetiteChangeOut(_Out):
 PRINCIPLE_FIELDS = tuple(f"principle_{n}" for n in range(1, 11))
 
 
-class AssessmentIn(_In):
+class AssessmentIn(InputModel):
     """An adoption assessment. The ten principle ratings are required for an AI tool and
     refused for other software."""
 
@@ -214,7 +206,7 @@ class AssessmentIn(_In):
     supplier: ShortText
     kind: AssessmentKind
     purpose: LongText = Field(description="What the department wants to use it for")
-    project_id: int | None = Field(None, gt=0, description="The project it is for, if any")
+    project_id: Id | None = Field(None, description="The project it is for, if any")
     personal_data: bool = False
     special_category_data: bool = False
     dpia: DpiaStatus
@@ -273,7 +265,7 @@ class AssessmentIn(_In):
         )
 
 
-class AssessmentDecisionIn(_In):
+class AssessmentDecisionIn(InputModel):
     route: Route
     rationale: LongText
     conditions: OptionalText = None
