@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -268,3 +268,27 @@ def test_every_escalation_and_decision_is_in_the_audit_log_on_the_risk_not_the_p
         )
     ).all()
     assert not {"risks", "risk_decisions"} & set(on_project), "risk details stay off the project"
+
+
+def test_a_concurrent_reopening_does_not_break_the_read_that_lost_the_race(
+    session: Session, world: World, risks: RiskWorld, scene
+) -> None:
+    _, member, cio, project = scene
+    risk = risks.risk(project, member, likelihood=4, impact=3)
+    expiry = date.today() + timedelta(days=1)
+    risks.decide(risk, cio, expires_on=expiry)
+    # Another request escalates the risk again behind this session's back (its loaded
+    # decisions do not show it), as if it had re-opened the expired decision a moment earlier.
+    session.execute(
+        insert(RiskDecision).values(
+            risk_id=risk.id,
+            organisation_id=risk.organisation_id,
+            status=DecisionStatus.PENDING,
+            escalated_at=datetime.now(UTC),
+            trigger="escalated by a concurrent request",
+        )
+    )
+    later = expiry + timedelta(days=1)
+    assert escalation.reopen_expired(session, today=later) == 0
+    queue = escalation.decision_queue(session, actor=world.actor(cio), today=later)
+    assert [d.trigger for d in queue] == ["escalated by a concurrent request"]

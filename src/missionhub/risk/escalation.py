@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from missionhub.accounts.models import Role
@@ -184,10 +185,14 @@ def reopen_expired(
     if organisation_id is not None:
         stmt = stmt.where(Risk.organisation_id == organisation_id)
     risks = list(session.scalars(stmt).unique())
-    if risks:
-        with acting_as(session, Actor.system("risk decision expiry")):
+    if not risks:
+        return 0
+    try:
+        with session.begin_nested(), acting_as(session, Actor.system("risk decision expiry")):
             for risk in risks:
                 reevaluate(session, risk, today=today)
+    except IntegrityError:  # a concurrent request re-opened them first; its writes stand
+        return 0
     return len(risks)
 
 

@@ -12,13 +12,14 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from missionhub.accounts.permissions import Actor, require
+from missionhub.accounts.permissions import Actor
 from missionhub.errors import Conflict, Invalid, NotFound
 from missionhub.portfolio.models import Project
 from missionhub.portfolio.projects import editable_project
 from missionhub.risk import access, escalation
 from missionhub.risk.appetite import appetite_of
 from missionhub.risk.models import (
+    DecisionStatus,
     Response,
     Risk,
     RiskAction,
@@ -34,10 +35,13 @@ __all__ = [
     "RiskFilter",
     "add_action",
     "add_risk",
+    "can_add_risks",
     "complete_action",
+    "filtered_risks",
     "get_risk",
     "list_risks",
     "project_register",
+    "register_project",
     "remove_action",
     "update_risk",
 ]
@@ -49,7 +53,6 @@ class RiskFilter:
     project_id: int | None = None
     category: RiskCategory | None = None
     status: RiskStatus | None = None
-    live_only: bool = False
     overdue_on: date | None = None
     pending_only: bool = False
 
@@ -64,13 +67,13 @@ def filtered_risks(actor: Actor, f: RiskFilter) -> Select[Risk]:
         stmt = stmt.where(Risk.category == f.category)
     if f.status:
         stmt = stmt.where(Risk.status == f.status)
-    if f.live_only or f.overdue_on:
-        stmt = stmt.where(Risk.status != RiskStatus.CLOSED)
     if f.overdue_on:
-        stmt = stmt.where(Risk.review_on < f.overdue_on)
+        stmt = stmt.where(Risk.status != RiskStatus.CLOSED, Risk.review_on < f.overdue_on)
     if f.pending_only:
         stmt = stmt.where(
-            Risk.id.in_(select(RiskDecision.risk_id).where(RiskDecision.status == "pending"))
+            Risk.id.in_(
+                select(RiskDecision.risk_id).where(RiskDecision.status == DecisionStatus.PENDING)
+            )
         )
     return stmt.options(
         selectinload(Risk.decisions), selectinload(Risk.project), selectinload(Risk.actions)
@@ -202,7 +205,3 @@ def remove_action(session: Session, *, actor: Actor, risk_id: int, action_id: in
 
 def can_add_risks(actor: Actor, project: Project) -> bool:
     return access.can_change(actor, project.organisation_id) and not project.stage.is_closed
-
-
-def require_reader(actor: Actor, organisation_id: int) -> None:
-    require(access.can_read_details(actor, organisation_id), "You cannot see these risks")
