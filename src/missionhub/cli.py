@@ -34,6 +34,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Web worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve the web pages, the JSON API and the in-process job worker."""
     import uvicorn
@@ -46,7 +48,11 @@ def serve(
         reload=reload,
         proxy_headers=True,
         forwarded_allow_ips="127.0.0.1",
-        log_level="info",
+        log_level=log_level,
+        access_log=access_log,
+        # a worker process re-imports this CLI (every domain) before answering health checks;
+        # on a busy machine that takes longer than uvicorn's 5-second default
+        timeout_worker_healthcheck=60,
     )
 
 
@@ -115,3 +121,7 @@ def demo_load(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     run_worker_in_process: bool = Field(
         True, description="Run the background job worker inside the web process."
     )
+    page_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="Public pages are cached until a write; other worker processes' writes are "
+        "noticed within this many seconds. 0 turns the page cache off.",
+    )
     max_upload_mb: int = Field(
         500, ge=1, le=20_000, description="Largest file a user may upload, in megabytes."
     )

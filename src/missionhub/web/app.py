@@ -14,6 +14,7 @@ from missionhub.db.session import Database
 from missionhub.domains import DOMAINS, domain_modules
 from missionhub.settings import Settings, get_settings
 from missionhub.web.errors import install_error_handlers
+from missionhub.web.page_cache import PageCache, PageCacheMiddleware
 from missionhub.web.security import SecurityMiddleware
 from missionhub.web.templating import build_templates
 
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.db = db
     app.state.templates = build_templates(DOMAINS)
-    app.add_middleware(SecurityMiddleware, settings=settings)
+    app.state.page_cache = PageCache(db, settings.page_cache_seconds)
+    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
+    app.add_middleware(SecurityMiddleware, settings=settings)  # outermost: wraps cached pages too
     app.mount("/assets", StaticFiles(directory=STATIC / "govuk-frontend" / "assets"), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_handlers(app)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import importlib.resources
 import json
+import re
 import secrets
+from functools import cache
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
@@ -104,13 +107,12 @@ class SecurityMiddleware:
         existing = request.cookies.get(BROWSER_COOKIE)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["browser_id"] = existing or secrets.token_urlsafe(24)
-        state["csp_nonce"] = secrets.token_urlsafe(16)
         had_flash = FLASH_COOKIE in request.cookies
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                self._headers(headers, state["csp_nonce"])
+                self._headers(headers)
                 if not existing:
                     headers.append(
                         "set-cookie", self._cookie(BROWSER_COOKIE, state["browser_id"], 86400 * 365)
@@ -125,10 +127,10 @@ class SecurityMiddleware:
         secure = "; Secure" if self.settings.secure_cookies else ""
         return f"{name}={value}; Max-Age={max_age}; Path=/; HttpOnly; SameSite=Lax{secure}"
 
-    def _headers(self, headers: MutableHeaders, nonce: str) -> None:
+    def _headers(self, headers: MutableHeaders) -> None:
         headers.setdefault(
             "content-security-policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+            f"default-src 'self'; script-src 'self' {inline_script_hashes()}; style-src 'self'; "
             "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; "
             "form-action 'self'; frame-ancestors 'none'",
         )
@@ -157,3 +159,17 @@ async def _refuse_nul(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+@cache
+def inline_script_hashes() -> str:
+    """CSP hashes of the GOV.UK template's inline script(s). Allowing them by hash rather than a
+    per-response nonce keeps public pages cacheable (web.page_cache)."""
+    template = (
+        importlib.resources.files("govuk_frontend_jinja") / "templates" / "template.html"
+    ).read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", template, re.S)
+    return " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in scripts
+    )

@@ -94,6 +94,21 @@ def query_string(params: dict[str, Any], **changes: Any) -> str:
     return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
 
 
+class LazyCsrfToken:
+    """The CSRF token, computed only if a template prints it. A page that prints one belongs to
+    this browser, so it marks itself personal (and the public page cache will not keep it)."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        self.request, self.settings = request, settings
+
+    def __str__(self) -> str:
+        self.request.state.personal = True
+        return csrf_token(self.request, self.settings)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -103,8 +118,7 @@ def render(
     actor = getattr(request.state, "actor", None)
     base = {
         "actor": actor,
-        "csrf_token": csrf_token(request, settings),
-        "cspNonce": request.state.csp_nonce,
+        "csrf_token": LazyCsrfToken(request, settings),
         "flash": read_flash(request, settings),
         "current_path": request.url.path,
         "environment": settings.environment.value,
