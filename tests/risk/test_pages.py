@@ -263,3 +263,13 @@ def test_an_assessment_through_the_pages_ends_in_a_cio_decision(
     )
     assert decided.status_code == 303
     assert "Decision: Pilot" in client.get(path).text
+
+
+def test_the_public_dashboard_is_not_served_from_the_page_cache(
+    client: TestClient, world: World
+) -> None:
+    """Its ages and overdue counts change with the date even when nothing is written."""
+    world.sign_in(client, None)
+    first, second = client.get("/risks"), client.get("/risks")
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.headers.get("x-cache") != "hit"

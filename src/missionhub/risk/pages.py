@@ -61,6 +61,9 @@ def dashboard_page(request: Request, session: DbSession, actor: CurrentActor) ->
         project_id=int_or_none(params["project_id"]),
     )
     found = dashboards.dashboard(session, actor=actor, scope=scope)
+    # Its figures move with the date (ages, overdue reviews, expiries), not only with writes:
+    # the public page cache must not keep it.
+    request.state.personal = True
     project = session.get(Project, scope.project_id) if scope.project_id else None
     return render(
         request,
