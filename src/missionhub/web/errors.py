@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,6 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors
         ]
         return problem(request, 422, detail if _is_api(request) else str(exc))
+
+    @app.exception_handler(ValidationError)
+    async def model_invalid(request: Request, exc: ValidationError) -> Response:
+        # A route that builds a model from its own parameters: the same answer as Invalid.
+        return await invalid(request, Invalid.from_pydantic(exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
