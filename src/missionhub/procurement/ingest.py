@@ -9,15 +9,12 @@ Memory is bounded: releases are written in batches, and processes compiled a bat
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from ocdsmerge import Merger
 from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +22,7 @@ from missionhub.accounts.models import Organisation, Role
 from missionhub.accounts.permissions import Actor, require
 from missionhub.errors import FieldError, Invalid
 from missionhub.procurement import awards as award_rules
+from missionhub.procurement.merging import compile_process
 from missionhub.procurement.models import (
     Award,
     AwardSupplier,
@@ -84,11 +82,6 @@ def require_commercial(actor: Actor) -> None:
     )
 
 
-@lru_cache(maxsize=2)
-def _merger(schema_path: str) -> Merger:
-    return Merger(orjson.loads(Path(schema_path).read_bytes()))
-
-
 def ingest_ocds(
     session: Session,
     *,
@@ -111,7 +104,15 @@ def ingest_ocds(
     session.add(record)
     session.flush()
     report = IngestReport(record.id)
-    loader = _Loader(session, record, report, ReleaseChecker(schema_path), keep_valid)
+    loader = _Loader(
+        session,
+        record,
+        report,
+        ReleaseChecker(schema_path),
+        keep_valid,
+        schema_path,
+        actor.organisation_id,
+    )
     try:
         loader.load(read_releases(source, encoding=encoding), progress)
     except OcdsFileError as exc:
@@ -147,13 +148,17 @@ class _Loader:
         report: IngestReport,
         checker: ReleaseChecker,
         keep_valid: bool,
+        schema_path: Path,
+        organisation_id: int | None,
     ) -> None:
         self.session, self.record, self.report = session, record, report
         self.checker, self.keep_valid = checker, keep_valid
         self.register = Register.load(session)
         self.errors: list[Problem] = []
         self.touched: set[str] = set()
+        self.file_ocids: set[str] = set()
         self.seen: dict[tuple[str, str], int] = {}
+        self.compiler = _Compiler(session, schema_path, organisation_id, self.register, report)
         self.observations: list[tuple[Supplier, dict[str, Any]]] = []
 
     def load(self, releases: Iterable[dict[str, Any]], progress: Progress | None) -> None:
@@ -183,6 +188,7 @@ class _Loader:
                     progress(self.report.read, f"{self.report.read:,} releases read")
         if batch:
             self._store(batch)
+        self.compiler.flush()
         self._write_observations()
 
     def _reject(self, problems: list[Problem]) -> None:
@@ -201,11 +207,20 @@ class _Loader:
                 )
             ).tuples()
         )
+        ocids = list({k[0] for k in keys})
+        history = set(
+            self.session.scalars(select(OcdsRelease.ocid).where(OcdsRelease.ocid.in_(ocids)))
+        )
         rows = []
         for (release, raw), key in zip(batch, keys, strict=True):
             if key in stored:
                 self.report.existing += 1
                 continue
+            if key[0] in history or key[0] in self.file_ocids:
+                self.touched.add(key[0])  # compiled from all its stored releases afterwards
+            else:
+                self.compiler.add(key[0], [release])  # a new process of one release so far
+            self.file_ocids.add(key[0])
             rows.append(
                 {
                     "ocid": key[0][:200],
@@ -216,10 +231,9 @@ class _Loader:
                     "ingest_id": self.record.id,
                 }
             )
-            self.touched.add(key[0])
             self._observe(release)
         if rows:
-            self.session.execute(insert(OcdsRelease), rows)
+            self.session.execute(insert(OcdsRelease.__table__), rows)
             self.report.new += len(rows)
 
     def _observe(self, release: dict[str, Any]) -> None:
@@ -248,7 +262,7 @@ class _Loader:
         self.session.flush()
         rows = [{"supplier_id": s.id, **obs} for s, obs in self.observations]
         for start in range(0, len(rows), 2000):
-            self.session.execute(insert(SmeClassification), rows[start : start + 2000])
+            self.session.execute(insert(SmeClassification.__table__), rows[start : start + 2000])
         touched = {s.id: s for s, _ in self.observations}
         _refresh_scales(self.session, touched)
 
@@ -296,9 +310,7 @@ def compile_processes(
     progress: Progress | None = None,
 ) -> None:
     """Compile every process in ``ocids`` from all its stored releases, and refresh its awards."""
-    merger = _merger(str(schema_path))
-    register = Register.load(session)
-    owners = _Owners(session, organisation_id)
+    compiler = _Compiler(session, schema_path, organisation_id, Register.load(session), report)
     done = 0
     for batch in _batches(sorted(ocids), 200):
         grouped: dict[str, list[dict[str, Any]]] = {ocid: [] for ocid in batch}
@@ -309,23 +321,60 @@ def compile_processes(
         )
         for ocid, raw in rows:
             grouped[ocid].append(orjson.loads(raw))
-        compiled = {ocid: _compile(merger, ocid, rels, report) for ocid, rels in grouped.items()}
-        _write_processes(session, compiled, grouped, owners)
-        _write_awards(session, compiled, grouped, owners, register, report)
+        for ocid, releases in grouped.items():
+            compiler.add(ocid, releases)
+        compiler.flush()
         done += len(batch)
-        report.compiled += len(batch)
         if progress:
             progress(report.read, f"{done:,} of {len(ocids):,} processes compiled")
 
 
+class _Compiler:
+    """Compiles processes and writes them and their awards, a batch at a time."""
+
+    def __init__(
+        self,
+        session: Session,
+        schema_path: Path,
+        organisation_id: int | None,
+        register: Register,
+        report: IngestReport,
+    ) -> None:
+        self.session, self.schema_path, self.register, self.report = (
+            session,
+            schema_path,
+            register,
+            report,
+        )
+        self.owners = _Owners(session, organisation_id)
+        self.compiled: dict[str, dict[str, Any]] = {}
+        self.grouped: dict[str, list[dict[str, Any]]] = {}
+        self.done: set[str] = set()
+
+    def add(self, ocid: str, releases: list[dict[str, Any]]) -> None:
+        self.compiled[ocid] = _compile(ocid, releases, self.schema_path, self.report)
+        self.grouped[ocid] = releases
+        if len(self.compiled) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.compiled:
+            return
+        _write_processes(self.session, self.compiled, self.grouped, self.owners)
+        _write_awards(
+            self.session, self.compiled, self.grouped, self.owners, self.register, self.report
+        )
+        self.report.compiled += len(self.compiled)
+        self.done.update(self.compiled)
+        self.compiled, self.grouped = {}, {}
+
+
 def _compile(
-    merger: Merger, ocid: str, releases: list[dict[str, Any]], report: IngestReport
+    ocid: str, releases: list[dict[str, Any]], schema_path: Path, report: IngestReport
 ) -> dict[str, Any]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        compiled: dict[str, Any] = merger.create_compiled_release(releases)
-    for w in caught[:5]:
-        report.warnings.append({"release": ocid, "path": "$", "message": str(w.message)})
+    compiled, said = compile_process(releases, schema_path)
+    for message in said[:5]:
+        report.warnings.append({"release": ocid, "path": "$", "message": message})
     return compiled
 
 
@@ -377,7 +426,7 @@ def _write_processes(
             {"id": existing[ocid], **row} if ocid in existing else row
         )
     if new:
-        session.execute(insert(OcdsProcess), new)
+        session.execute(insert(OcdsProcess.__table__), new)
     if changed:
         session.execute(update(OcdsProcess), changed)
 
@@ -403,7 +452,7 @@ def _write_awards(
             extracted.append((ocid, buyer, org, data))
     new_rows = [_award_row(*item) for item in extracted if (item[0], item[3].award_id) not in existing]
     if new_rows:
-        session.execute(insert(Award), new_rows)
+        session.execute(insert(Award.__table__), new_rows)
     changed = [
         {"id": existing[(o, d.award_id)], **_award_row(o, b, g, d)}
         for o, b, g, d in extracted
@@ -438,9 +487,9 @@ def _write_awards(
             )
         named.extend(_named_rows(session, register, award_pk, data))
     if links:
-        session.execute(insert(AwardSupplier), links)
+        session.execute(insert(AwardSupplier.__table__), links)
     if named:
-        session.execute(insert(NamedSubcontractor), named)
+        session.execute(insert(NamedSubcontractor.__table__), named)
     report.awards += len(extracted)
 
 

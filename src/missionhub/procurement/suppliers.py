@@ -8,6 +8,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ _COH = re.compile(r"^(?:GB-COH-)?([A-Z]{2}\d{6}|\d{1,8})$")
 SCALES = {"sme": Scale.SME, "micro": Scale.SME, "selfemployed": Scale.SME, "large": Scale.LARGE}
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """"PETER DISPLAYS LTD T/A LIMELIGHT" -> "peter displays"; "A&E Elkins Ltd." -> "a and e elkins"."""
     text = unicodedata.normalize("NFKD", html.unescape(name)).encode("ascii", "ignore").decode()
