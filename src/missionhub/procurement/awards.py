@@ -60,6 +60,15 @@ def financial_year(day: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (OCDS data is often incomplete)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def parse_date(value: Any) -> date | None:
     if not isinstance(value, str) or len(value) < 10:
         return None
@@ -77,8 +86,8 @@ def money(value: Any) -> Decimal | None:
 
 def agreement_reason(compiled: dict[str, Any], supplier_count: int) -> str | None:
     """Why this process's awards are agreements (ceilings, not spend), or None if they are not."""
-    tender = compiled.get("tender") if isinstance(compiled.get("tender"), dict) else {}
-    techniques = tender.get("techniques") if isinstance(tender.get("techniques"), dict) else {}
+    tender = as_dict(compiled.get("tender"))
+    techniques = as_dict(tender.get("techniques"))
     text = " ".join(
         str(tender.get(k) or "") for k in ("title", "description", "procurementMethodDetails")
     )
@@ -95,7 +104,9 @@ def agreement_reason(compiled: dict[str, Any], supplier_count: int) -> str | Non
     return None
 
 
-def split(suppliers: list[dict[str, Any]], award_value: Decimal | None) -> tuple[str, list[Decimal]]:
+def split(
+    suppliers: list[dict[str, Any]], award_value: Decimal | None
+) -> tuple[str, list[Decimal]]:
     """Each supplier's share of the award, and the rule used ("single", "named", "equal")."""
     n = len(suppliers)
     if n == 1:
@@ -114,7 +125,7 @@ def _shares(parts: list[Decimal], total: Decimal) -> list[Decimal]:
 
 
 def _parties(release: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    parties = release.get("parties") if isinstance(release.get("parties"), list) else []
+    parties = as_list(release.get("parties"))
     return {str(p.get("id")): p for p in parties if isinstance(p, dict) and p.get("id") is not None}
 
 
@@ -144,7 +155,7 @@ def _award(
     suppliers: list[dict[str, Any]],
     releases: list[dict[str, Any]],
 ) -> AwardData:
-    value_obj = raw.get("value") if isinstance(raw.get("value"), dict) else {}
+    value_obj = as_dict(raw.get("value"))
     currency = value_obj.get("currency")
     value = money(value_obj.get("amount")) if currency in (None, "GBP") else None
     rule, shares = split(suppliers, value) if suppliers else ("none", [])
@@ -159,7 +170,9 @@ def _award(
         split_rule=rule,
         suppliers=[
             SupplierShare(
-                p, share, money((p.get("x_awardValue") or {}).get("amount")) if rule == "named" else None
+                p,
+                share,
+                money((p.get("x_awardValue") or {}).get("amount")) if rule == "named" else None,
             )
             for p, share in zip(suppliers, shares, strict=True)
         ],

@@ -22,6 +22,7 @@ from missionhub.accounts.models import Organisation, Role
 from missionhub.accounts.permissions import Actor, require
 from missionhub.errors import FieldError, Invalid
 from missionhub.procurement import awards as award_rules
+from missionhub.procurement.awards import as_dict
 from missionhub.procurement.merging import compile_process
 from missionhub.procurement.models import (
     Award,
@@ -35,6 +36,7 @@ from missionhub.procurement.models import (
     Scale,
     SmeClassification,
     Supplier,
+    table,
 )
 from missionhub.procurement.ocds import OcdsFileError, Problem, ReleaseChecker, read_releases
 from missionhub.procurement.suppliers import (
@@ -116,8 +118,14 @@ def ingest_ocds(
     try:
         loader.load(read_releases(source, encoding=encoding), progress)
     except OcdsFileError as exc:
-        raise Invalid([FieldError(f"{filename}, line {exc.line}" if exc.line else filename,
-                                  str(exc).split(": ", 1)[-1] if exc.line else str(exc))]) from exc
+        raise Invalid(
+            [
+                FieldError(
+                    f"{filename}, line {exc.line}" if exc.line else filename,
+                    str(exc).split(": ", 1)[-1] if exc.line else str(exc),
+                )
+            ]
+        ) from exc
     if loader.errors and not keep_valid:
         raise Invalid(
             [FieldError(f"{p.release} {p.path}", p.message) for p in loader.errors[:MAX_LISTED]]
@@ -176,8 +184,15 @@ class _Loader:
             key = (str(release["ocid"]), str(release["id"]))
             if key in self.seen:
                 if self.seen[key] != hash(raw):
-                    self._reject([Problem(f"{key[0]}/{key[1]}", "$.id",
-                                          "this release id appears twice with different content")])
+                    self._reject(
+                        [
+                            Problem(
+                                f"{key[0]}/{key[1]}",
+                                "$.id",
+                                "this release id appears twice with different content",
+                            )
+                        ]
+                    )
                 continue
             self.seen[key] = hash(raw)  # the key and a digest, not the bytes
             batch.append((release, raw))
@@ -233,7 +248,7 @@ class _Loader:
             )
             self._observe(release)
         if rows:
-            self.session.execute(insert(OcdsRelease.__table__), rows)
+            self.session.execute(insert(table(OcdsRelease)), rows)
             self.report.new += len(rows)
 
     def _observe(self, release: dict[str, Any]) -> None:
@@ -262,7 +277,7 @@ class _Loader:
         self.session.flush()
         rows = [{"supplier_id": s.id, **obs} for s, obs in self.observations]
         for start in range(0, len(rows), 2000):
-            self.session.execute(insert(SmeClassification.__table__), rows[start : start + 2000])
+            self.session.execute(insert(table(SmeClassification)), rows[start : start + 2000])
         touched = {s.id: s for s, _ in self.observations}
         _refresh_scales(self.session, touched)
 
@@ -390,7 +405,7 @@ class _Owners:
                 self.names.setdefault(normalise_name(org.abbreviation), org.id)
 
     def of(self, compiled: dict[str, Any]) -> tuple[str | None, int | None]:
-        buyer = compiled.get("buyer") if isinstance(compiled.get("buyer"), dict) else {}
+        buyer = as_dict(compiled.get("buyer"))
         name = buyer.get("name")
         if not name:
             return None, self.fallback
@@ -409,10 +424,11 @@ def _write_processes(
             select(OcdsProcess.ocid, OcdsProcess.id).where(OcdsProcess.ocid.in_(list(compiled)))
         )
     }
-    new, changed = [], []
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for ocid, release in compiled.items():
         buyer, org = owners.of(release)
-        tender = release.get("tender") if isinstance(release.get("tender"), dict) else {}
+        tender = as_dict(release.get("tender"))
         title = release.get("title") or tender.get("title")
         row = {
             "ocid": ocid,
@@ -426,7 +442,7 @@ def _write_processes(
             {"id": existing[ocid], **row} if ocid in existing else row
         )
     if new:
-        session.execute(insert(OcdsProcess.__table__), new)
+        session.execute(insert(table(OcdsProcess)), new)
     if changed:
         session.execute(update(OcdsProcess), changed)
 
@@ -450,9 +466,11 @@ def _write_awards(
         buyer, org = owners.of(release)
         for data in award_rules.awards(release, grouped[ocid]):
             extracted.append((ocid, buyer, org, data))
-    new_rows = [_award_row(*item) for item in extracted if (item[0], item[3].award_id) not in existing]
+    new_rows = [
+        _award_row(*item) for item in extracted if (item[0], item[3].award_id) not in existing
+    ]
     if new_rows:
-        session.execute(insert(Award.__table__), new_rows)
+        session.execute(insert(table(Award)), new_rows)
     changed = [
         {"id": existing[(o, d.award_id)], **_award_row(o, b, g, d)}
         for o, b, g, d in extracted
@@ -472,7 +490,9 @@ def _write_awards(
         award_pk = ids[(ocid, data.award_id)]
         seen: set[int] = set()
         for part in data.suppliers:
-            supplier = register.resolve(str(part.party.get("name") or ""), party_identifier(part.party))
+            supplier = register.resolve(
+                str(part.party.get("name") or ""), party_identifier(part.party)
+            )
             if supplier.id in seen:
                 continue
             seen.add(supplier.id)
@@ -487,9 +507,9 @@ def _write_awards(
             )
         named.extend(_named_rows(session, register, award_pk, data))
     if links:
-        session.execute(insert(AwardSupplier.__table__), links)
+        session.execute(insert(table(AwardSupplier)), links)
     if named:
-        session.execute(insert(NamedSubcontractor.__table__), named)
+        session.execute(insert(table(NamedSubcontractor)), named)
     report.awards += len(extracted)
 
 

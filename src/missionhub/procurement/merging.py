@@ -88,7 +88,7 @@ def _object(obj: dict[str, Any], rules: dict[str, Any]) -> tuple[bool, dict[str,
             if value is not None:
                 kept[key] = value
         elif value:
-            has, inner = _array(value, node) if type(value) is list else _object(value, node)
+            has, inner = _array(value, node) if isinstance(value, list) else _object(value, node)
             if has:
                 found = True
                 kept[key] = inner

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from missionhub.accounts.models import Organisation
@@ -21,6 +21,13 @@ from missionhub.accounts.permissions import Visibility
 from missionhub.db.base import Base, IdMixin, TimestampMixin, enum_type, utcnow
 
 Money = Numeric(16, 2)
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for bulk inserts of machine-imported rows (not audited row by row)."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found
 
 
 class Scale(StrEnum):

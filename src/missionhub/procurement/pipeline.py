@@ -147,7 +147,10 @@ def planning_package(
     return {
         "uri": f"{base_url}/procurement/pipeline.json",
         "version": "1.1",
-        "publishedDate": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "publishedDate": datetime.now(UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z"),
         "publisher": {"name": "Mission Hub"},
         "license": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
         "releases": [

@@ -70,11 +70,12 @@ def direct_frame(session: Session) -> pd.DataFrame:
         .join(Supplier, Supplier.id == AwardSupplier.supplier_id)
         .where(Award.financial_year.is_not(None), AwardSupplier.removed_by_amendment.is_(False))
     )  # fmt: skip
-    for aid, _ocid, org, buyer, fy, value, agreement, share, sup, name, scale in awards:
-        amount = 0.0 if agreement or value is None else float(value * share)
+    for aid, _o, a_org, buyer, a_fy, value, agreement, share, a_sup, a_name, a_scale in awards:
+        counted = 0.0 if agreement or value is None else float(value * share)
+        department = orgs.get(a_org or 0) or buyer or "Buyer not stated"
         rows.append(
-            (orgs.get(org) or buyer or "Buyer not stated", fy, "award", f"s{sup}", name, amount,
-             scale is Scale.SME, f"award {aid}", f"/procurement/awards/{aid}")
+            (department, a_fy, "award", f"s{a_sup}", a_name, counted, a_scale is Scale.SME,
+             f"award {aid}", f"/procurement/awards/{aid}")
         )  # fmt: skip
     return pd.DataFrame(rows, columns=DIRECT_COLUMNS).astype(
         {"amount": "float64", "is_sme": "bool"}
@@ -98,7 +99,7 @@ def returns_frame(session: Session) -> pd.DataFrame:
         .join(Supplier, Supplier.id == SupplyChainReturn.prime_supplier_id)
     ):
         rows.append(
-            (orgs.get(award_org) or buyer or "Buyer not stated", ret.financial_year,
+            (orgs.get(award_org or 0) or buyer or "Buyer not stated", ret.financial_year,
              f"s{ret.prime_supplier_id}", prime_name, float(ret.revenue),
              sme_paid.get(ret.id, 0.0), ret.source.value, f"return {ret.id}",
              f"/procurement/awards/{ret.award_id}#return-{ret.id}")
@@ -207,8 +208,11 @@ def audit(
         raise Invalid("One of the contracts does not exist", field="award")
     for award in awards:
         require(may_manage_award(actor, award), "Only the buying department can audit this")
-    lines = [line for award in awards for line in _award_lines(session, award, min_share,
-                                                                 after_days, as_of)]
+    lines = [
+        line
+        for award in awards
+        for line in _award_lines(session, award, min_share, after_days, as_of)
+    ]
     return AuditReport(awards, lines, min_share, after_days, as_of)
 
 
@@ -235,7 +239,7 @@ def _award_lines(
             lines.append(
                 AuditLine(award, link.supplier, "supplier removed by amendment", award.award_date,
                           planned, Decimal(0),
-                          "removed by amendment" if link.supplier.scale is not Scale.LARGE else None)
+                          None if link.supplier.scale is Scale.LARGE else "removed by amendment")
             )  # fmt: skip
     return lines
 
@@ -283,7 +287,11 @@ def audit_rows(report: AuditReport) -> list[dict[str, Any]]:
 
 
 def awards_of(
-    session: Session, *, actor: Actor, organisation_id: int | None = None, text: str | None = None,
+    session: Session,
+    *,
+    actor: Actor,
+    organisation_id: int | None = None,
+    text: str | None = None,
     limit: int = 200,
 ) -> list[Award]:
     """Contracts the actor may audit (their department's), newest first."""

@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from missionhub.accounts.permissions import Actor, require
 from missionhub.errors import FieldError, Invalid, NotFound, row_error
 from missionhub.procurement.awards import financial_year
 from missionhub.procurement.ingest import require_commercial
-from missionhub.procurement.models import SpendLine, SpendUpload
+from missionhub.procurement.models import SpendLine, SpendUpload, table
 from missionhub.procurement.suppliers import Register
 
 REQUIRED = {
@@ -56,7 +56,7 @@ class SpendRow:
 
 
 def parse_amount(text: str) -> Decimal:
-    """"£1,234.50" -> 1234.50; "(1,234.50)" and "-1,234.50" are credits (negative)."""
+    """ "£1,234.50" -> 1234.50; "(1,234.50)" and "-1,234.50" are credits (negative)."""
     value = text.strip().replace("£", "").replace(",", "").replace(" ", "")
     negative = value.startswith("(") and value.endswith(")")
     value = value.strip("()")
@@ -83,8 +83,10 @@ def read_spend(data: bytes, *, encoding: str = "utf-8-sig") -> list[SpendRow]:
     try:
         text = codecs.decode(data, encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise Invalid(f"The file is not valid {encoding} text ({exc}); say which encoding it uses",
-                      field="file") from exc
+        raise Invalid(
+            f"The file is not valid {encoding} text ({exc}); say which encoding it uses",
+            field="file",
+        ) from exc
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = next(reader, None)
     if not header:
@@ -183,7 +185,7 @@ def ingest_spend(
     session.add(upload)
     session.flush()
     lines = [_line(upload, r, register) for r in rows]
-    session.execute(insert(SpendLine.__table__), lines)
+    session.execute(insert(table(SpendLine)), lines)
     upload.unmatched = unmatched_report(lines)
     session.flush()
     return upload

@@ -18,6 +18,7 @@ from missionhub.accounts.models import Organisation, OrgKind, Role
 from missionhub.accounts.permissions import Actor, require
 from missionhub.errors import Invalid, NotFound
 from missionhub.pagination import Page, paginate
+from missionhub.procurement.awards import as_dict
 from missionhub.procurement.models import ClassificationSource, Scale, SmeClassification, Supplier
 
 _SUFFIXES = re.compile(
@@ -31,7 +32,8 @@ SCALES = {"sme": Scale.SME, "micro": Scale.SME, "selfemployed": Scale.SME, "larg
 
 @lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
-    """"PETER DISPLAYS LTD T/A LIMELIGHT" -> "peter displays"; "A&E Elkins Ltd." -> "a and e elkins"."""
+    """A name to match on: "PETER DISPLAYS LTD T/A LIMELIGHT" -> "peter displays",
+    "A&E Elkins Ltd." -> "a and e elkins"."""
     text = unicodedata.normalize("NFKD", html.unescape(name)).encode("ascii", "ignore").decode()
     text = text.casefold().replace("&", " and ").replace("(", " ").replace(")", " ")
     text = re.sub(r"\s+t/?a\s.*$", "", text)
@@ -57,7 +59,7 @@ def company_number(value: str | None) -> str | None:
 def party_identifier(party: dict[str, Any]) -> str | None:
     """A registered identifier for an OCDS party: scheme-id from ``identifier``, or a GB-COH
     party id. Contracts Finder's own GB-CFS ids are not registered identifiers."""
-    ident = party.get("identifier") if isinstance(party.get("identifier"), dict) else {}
+    ident = as_dict(party.get("identifier"))
     scheme = str(ident.get("scheme") or "").strip().upper()
     value = str(ident.get("id") or "").strip()
     if scheme == "GB-COH":
@@ -74,7 +76,7 @@ def party_identifier(party: dict[str, Any]) -> str | None:
 
 def party_scale(party: dict[str, Any]) -> tuple[Scale, ClassificationSource] | None:
     """What a party says of its size: ``details.scale`` (OCDS 1.1) or the older ``sme`` flag."""
-    details = party.get("details") if isinstance(party.get("details"), dict) else {}
+    details = as_dict(party.get("details"))
     scale = details.get("scale")
     if isinstance(scale, str) and scale.replace("-", "").casefold() in SCALES:
         return SCALES[scale.replace("-", "").casefold()], ClassificationSource.OCDS_SCALE
@@ -128,7 +130,6 @@ class Register:
             self.by_identifier[found.identifier] = found
         self.by_name.setdefault(found.normalised_name, found)
         return found
-
 
     def account_for(self, supplier: Supplier) -> int | None:
         """The supplier organisation with an account here, by company number, then name."""

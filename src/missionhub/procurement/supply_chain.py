@@ -55,7 +55,9 @@ def _is_prime_user(actor: Actor, award: Award, supplier: Supplier) -> bool:
         actor.role is Role.SUPPLIER
         and supplier.organisation_id is not None
         and actor.belongs_to(supplier.organisation_id)
-        and any(s.supplier_id == supplier.id and not s.removed_by_amendment for s in award.suppliers)
+        and any(
+            s.supplier_id == supplier.id and not s.removed_by_amendment for s in award.suppliers
+        )
     )
 
 
@@ -190,7 +192,7 @@ def read_returns_csv(data: bytes) -> list[ReturnIn]:
                     PaymentIn(
                         subcontractor=row["subcontractor"],
                         company_number=row.get("company_number"),
-                        amount=row["amount"],  # type: ignore[arg-type]
+                        amount=row["amount"],
                     )
                 )
             except ValidationError as exc:
@@ -199,7 +201,9 @@ def read_returns_csv(data: bytes) -> list[ReturnIn]:
     for entry in grouped.values():
         line = entry.pop("line")
         try:
-            returns.append(ReturnIn.model_validate({**entry, "source": entry["source"] or "supplier"}))
+            returns.append(
+                ReturnIn.model_validate({**entry, "source": entry["source"] or "supplier"})
+            )
         except ValidationError as exc:
             errors.extend(_row_errors(line, exc))
     if errors:
@@ -232,8 +236,19 @@ def template_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(TEMPLATE_COLUMNS)
-    writer.writerow(["123", "45", "2025-04-01", "2025-06-30", "250000.00", "supplier",
-                     "Example Subcontractor Ltd", "01234567", "40000.00"])
+    writer.writerow(
+        [
+            "123",
+            "45",
+            "2025-04-01",
+            "2025-06-30",
+            "250000.00",
+            "supplier",
+            "Example Subcontractor Ltd",
+            "01234567",
+            "40000.00",
+        ]
+    )
     return out.getvalue()
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0001
-Create Date: 2026-11-22 20:47:30.462969
+Create Date: 2026-11-22 21:01:37.903391
 """
 
 from collections.abc import Sequence
@@ -149,6 +149,7 @@ def upgrade() -> None:
 
     op.create_table('spend_uploads',
     sa.Column('filename', sa.String(length=300), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', missionhub.db.base.UTCDateTime(timezone=True), nullable=False),
@@ -162,6 +163,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('spend_uploads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_spend_uploads_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_spend_uploads_sha256'), ['sha256'], unique=False)
 
     op.create_table('supply_chain_returns',
     sa.Column('award_id', sa.Integer(), nullable=False),
@@ -302,6 +304,7 @@ def downgrade() -> None:
 
     op.drop_table('supply_chain_returns')
     with op.batch_alter_table('spend_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_spend_uploads_sha256'))
         batch_op.drop_index(batch_op.f('ix_spend_uploads_organisation_id'))
 
     op.drop_table('spend_uploads')
