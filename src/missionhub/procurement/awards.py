@@ -143,8 +143,11 @@ def awards(compiled: dict[str, Any], releases: list[dict[str, Any]]) -> list[Awa
     for raw in compiled.get("awards") or []:
         if not isinstance(raw, dict) or raw.get("id") is None:
             continue
-        refs = [s for s in raw.get("suppliers") or [] if isinstance(s, dict)]
-        refs = list({str(s.get("id") or s.get("name")): s for s in refs}.values())
+        refs = [s for s in as_list(raw.get("suppliers")) if isinstance(s, dict)]
+        refs = list({_key(s): s for s in refs}.values())
+        latest = latest_suppliers(releases, str(raw["id"]))
+        if latest is not None:  # merging keeps every supplier ever named; the latest notice says
+            refs = [r for r in refs if _key(r) in latest]  # who is on the contract now
         out.append(_award(compiled, raw, [_supplier_party(r, parties) for r in refs], releases))
     return out
 
@@ -188,6 +191,17 @@ def _award(
 
 def _key(party: dict[str, Any]) -> str:
     return str(party.get("id") or party.get("name"))
+
+
+def latest_suppliers(releases: list[dict[str, Any]], award_id: str) -> set[str] | None:
+    """The suppliers of an award in the latest release that lists them (an amendment replaces
+    the list; OCDS merging would keep the old names), or None if no release lists them."""
+    latest: set[str] | None = None
+    for release in sorted(releases, key=lambda r: str(r.get("date") or "")):
+        for raw in as_list(release.get("awards")):
+            if isinstance(raw, dict) and str(raw.get("id")) == award_id and "suppliers" in raw:
+                latest = {_key(s) for s in as_list(raw["suppliers"]) if isinstance(s, dict)}
+    return latest
 
 
 def removed_suppliers(

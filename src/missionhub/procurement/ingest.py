@@ -220,7 +220,7 @@ class _Loader:
                 select(OcdsRelease.ocid, OcdsRelease.release_id).where(
                     tuple_(OcdsRelease.ocid, OcdsRelease.release_id).in_(keys)
                 )
-            ).tuples()
+            )
         )
         ocids = list({k[0] for k in keys})
         history = set(
