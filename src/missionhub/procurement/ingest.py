@@ -488,23 +488,26 @@ def _write_awards(
     links, named = [], []
     for ocid, _, _, data in extracted:
         award_pk = ids[(ocid, data.award_id)]
-        seen: set[int] = set()
+        merged: dict[int, dict[str, Any]] = {}
         for part in data.suppliers:
             supplier = register.resolve(
                 str(part.party.get("name") or ""), party_identifier(part.party)
             )
-            if supplier.id in seen:
-                continue
-            seen.add(supplier.id)
-            links.append(
-                {
+            link = merged.get(supplier.id)
+            if link is None:  # the same supplier named twice: one link, the shares added up
+                merged[supplier.id] = {
                     "award_id": award_pk,
                     "supplier_id": supplier.id,
                     "share": part.share,
                     "named_value": part.named_value,
                     "removed_by_amendment": part.removed,
                 }
-            )
+            elif not part.removed:
+                link["share"] += part.share
+                link["removed_by_amendment"] = False
+                if part.named_value is not None:
+                    link["named_value"] = (link["named_value"] or 0) + part.named_value
+        links.extend(merged.values())
         named.extend(_named_rows(session, register, award_pk, data))
     if links:
         session.execute(insert(table(AwardSupplier)), links)

@@ -3,6 +3,7 @@ and the sidelined-SME audit of a contract or a programme of contracts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -27,6 +28,7 @@ from missionhub.procurement.models import (
     SupplyChainPayment,
     SupplyChainReturn,
 )
+from missionhub.procurement.suppliers import normalise_name
 from missionhub.procurement.supply_chain import may_manage_award, paid_to
 
 DIRECT_COLUMNS = [
@@ -43,9 +45,27 @@ def require_civil_servant(actor: Actor) -> None:
     require(actor.is_civil_servant or actor.is_admin, "Only civil servants can see this")
 
 
+def _buyers(session: Session) -> Callable[[str | None], str]:
+    """The department an award's spend belongs to: the buyer's organisation on Mission Hub when
+    the buyer has one (by name or abbreviation), else the buyer as the data names it."""
+    names: dict[str, str] = {}
+    for org in session.scalars(select(Organisation)):
+        names[normalise_name(org.name)] = org.name
+        if org.abbreviation:
+            names.setdefault(normalise_name(org.abbreviation), org.name)
+
+    def department(buyer: str | None) -> str:
+        if not buyer:
+            return "Buyer not stated"
+        return names.get(normalise_name(buyer), buyer)
+
+    return department
+
+
 def direct_frame(session: Session) -> pd.DataFrame:
     """Spend lines and award shares, each with its department, year and supplier's SME status."""
-    orgs = dict(session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+    orgs = {k: v for k, v in session.execute(select(Organisation.id, Organisation.name))}
+    buyer_department = _buyers(session)
     rows: list[tuple[Any, ...]] = []
     spend = session.execute(
         select(
@@ -72,7 +92,7 @@ def direct_frame(session: Session) -> pd.DataFrame:
     )  # fmt: skip
     for aid, _o, a_org, buyer, a_fy, value, agreement, share, a_sup, a_name, a_scale in awards:
         counted = 0.0 if agreement or value is None else float(value * share)
-        department = orgs.get(a_org or 0) or buyer or "Buyer not stated"
+        department = buyer_department(buyer)
         rows.append(
             (department, a_fy, "award", f"s{a_sup}", a_name, counted, a_scale is Scale.SME,
              f"award {aid}", f"/procurement/awards/{aid}")
@@ -83,7 +103,7 @@ def direct_frame(session: Session) -> pd.DataFrame:
 
 
 def returns_frame(session: Session) -> pd.DataFrame:
-    orgs = dict(session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+    buyer_department = _buyers(session)
     sme_paid: dict[int, float] = {}
     for ret_id, amount, scale in session.execute(
         select(SupplyChainPayment.return_id, SupplyChainPayment.amount, Supplier.scale).join(
@@ -99,7 +119,7 @@ def returns_frame(session: Session) -> pd.DataFrame:
         .join(Supplier, Supplier.id == SupplyChainReturn.prime_supplier_id)
     ):
         rows.append(
-            (orgs.get(award_org or 0) or buyer or "Buyer not stated", ret.financial_year,
+            (buyer_department(buyer), ret.financial_year,
              f"s{ret.prime_supplier_id}", prime_name, float(ret.revenue),
              sme_paid.get(ret.id, 0.0), ret.source.value, f"return {ret.id}",
              f"/procurement/awards/{ret.award_id}#return-{ret.id}")
