@@ -45,8 +45,14 @@ def real_package(name: str = "contracts_finder_2025_release_package.json") -> di
 
 
 def package_bytes(releases: list[dict[str, Any]]) -> bytes:
-    return json.dumps({"uri": "https://example.org/p.json", "version": "1.1",
-                       "publishedDate": "2025-03-01T00:00:00Z", "releases": releases}).encode()
+    return json.dumps(
+        {
+            "uri": "https://example.org/p.json",
+            "version": "1.1",
+            "publishedDate": "2025-03-01T00:00:00Z",
+            "releases": releases,
+        }
+    ).encode()
 
 
 def fresh(release: dict[str, Any], suffix: str | None = None) -> dict[str, Any]:

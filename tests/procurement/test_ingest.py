@@ -60,7 +60,7 @@ def test_the_real_2025_file_loads_every_release_and_compiles_each_process(
 def test_a_broken_file_writes_nothing(buying: Procurement, broken: bytes) -> None:
     good = fresh(real_package()["releases"][5])
     before = buying.counts()
-    data = package_bytes([good])[:-2] + b"," + broken[len(b'{"releases": ['):]
+    data = package_bytes([good])[:-2] + b"," + broken[len(b'{"releases": [') :]
     with pytest.raises(Invalid) as caught:
         buying.ingest(data)
     assert "line 1" in str(caught.value)
@@ -123,11 +123,27 @@ def test_sme_status_from_details_scale_and_from_legacy_flags_with_provenance(
 def test_suppliers_resolve_by_company_number_then_by_normalised_name(
     buying: Procurement, session
 ) -> None:
-    a = award_release(ocid="ocds-x-res-1", rid="r1", date="2025-01-10T00:00:00Z", suppliers=[
-        sme("GB-CFS-1", "Acme Analytics Ltd", identifier={"scheme": "GB-COH", "id": "1234567"})])
-    b = award_release(ocid="ocds-x-res-2", rid="r2", date="2025-02-10T00:00:00Z", suppliers=[
-        sme("GB-CFS-9", "ACME ANALYTICS LIMITED", "large",
-            identifier={"scheme": "GB-COH", "id": "01234567"})])
+    a = award_release(
+        ocid="ocds-x-res-1",
+        rid="r1",
+        date="2025-01-10T00:00:00Z",
+        suppliers=[
+            sme("GB-CFS-1", "Acme Analytics Ltd", identifier={"scheme": "GB-COH", "id": "1234567"})
+        ],
+    )
+    b = award_release(
+        ocid="ocds-x-res-2",
+        rid="r2",
+        date="2025-02-10T00:00:00Z",
+        suppliers=[
+            sme(
+                "GB-CFS-9",
+                "ACME ANALYTICS LIMITED",
+                "large",
+                identifier={"scheme": "GB-COH", "id": "01234567"},
+            )
+        ],
+    )
     c = award_release(ocid="ocds-x-res-3", rid="r3", date="2025-03-10T00:00:00Z",
                       suppliers=[sme("X-7", "Acme Analytics")])  # fmt: skip
     buying.ingest(package_bytes([a, b, c]))
@@ -163,7 +179,9 @@ def test_an_officer_overrides_sme_status_with_evidence_and_it_is_audited(
     session.refresh(supplier)
     assert supplier.scale is Scale.SME  # a later release does not undo the officer's decision
     events = history_for(session, "suppliers", supplier.id)
-    assert any(e.after and e.after.get("evidence", "").startswith("Companies House") for e in events)
+    assert any(
+        e.after and e.after.get("evidence", "").startswith("Companies House") for e in events
+    )
 
 
 def test_an_amendment_that_drops_a_supplier_is_kept_as_removed(

@@ -21,8 +21,10 @@ def reference(release: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "name",
-    ["contracts_finder_2025_release_package.json",
-     "contracts_finder_2017_2020_legacy_release_package.json"],
+    [
+        "contracts_finder_2025_release_package.json",
+        "contracts_finder_2017_2020_legacy_release_package.json",
+    ],
 )
 def test_fast_path_equals_ocdsmerge_on_every_real_release(name: str) -> None:
     for release in real_package(name)["releases"]:
@@ -31,18 +33,33 @@ def test_fast_path_equals_ocdsmerge_on_every_real_release(name: str) -> None:
 
 
 def test_duplicate_ids_go_to_ocdsmerge_with_its_warning() -> None:
-    release = {"ocid": "ocds-x-1", "id": "r1", "date": "2025-01-01T00:00:00Z", "tag": ["award"],
-               "parties": [{"id": "p", "name": "A"}, {"id": "p", "name": "B", "roles": ["supplier"]}]}
+    release = {
+        "ocid": "ocds-x-1",
+        "id": "r1",
+        "date": "2025-01-01T00:00:00Z",
+        "tag": ["award"],
+        "parties": [{"id": "p", "name": "A"}, {"id": "p", "name": "B", "roles": ["supplier"]}],
+    }
     compiled, said = merging.compile_process([release], schema_path())
     assert compiled == reference(release)
     assert any("Multiple objects" in s for s in said)
 
 
 def test_several_releases_are_merged_by_ocdsmerge() -> None:
-    first = {"ocid": "ocds-x-1", "id": "1", "date": "2025-01-01T00:00:00Z", "tag": ["tender"],
-             "tender": {"id": "t", "title": "Old"}}
-    second = {"ocid": "ocds-x-1", "id": "2", "date": "2025-02-01T00:00:00Z", "tag": ["tenderUpdate"],
-              "tender": {"id": "t", "title": "New"}}
+    first = {
+        "ocid": "ocds-x-1",
+        "id": "1",
+        "date": "2025-01-01T00:00:00Z",
+        "tag": ["tender"],
+        "tender": {"id": "t", "title": "Old"},
+    }
+    second = {
+        "ocid": "ocds-x-1",
+        "id": "2",
+        "date": "2025-02-01T00:00:00Z",
+        "tag": ["tenderUpdate"],
+        "tender": {"id": "t", "title": "New"},
+    }
     compiled, _ = merging.compile_process([first, second], schema_path())
     assert compiled["tender"]["title"] == "New"
     assert compiled["id"] == "ocds-x-1-2025-02-01T00:00:00Z"

@@ -18,8 +18,15 @@ def releases(data: bytes, **kwargs: str) -> list[dict]:
 def test_release_package_record_package_json_lines_and_single_release() -> None:
     a, b = {"ocid": "ocds-x-1", "id": "1"}, {"ocid": "ocds-x-2", "id": "2"}
     package = json.dumps({"uri": "u", "version": "1.1", "releases": [a, b]}).encode()
-    records = json.dumps({"version": "1.1", "records": [{"ocid": "ocds-x-1", "releases": [a]},
-                                                         {"ocid": "ocds-x-2", "releases": [b]}]})
+    records = json.dumps(
+        {
+            "version": "1.1",
+            "records": [
+                {"ocid": "ocds-x-1", "releases": [a]},
+                {"ocid": "ocds-x-2", "releases": [b]},
+            ],
+        }
+    )
     assert releases(package) == [a, b]
     assert releases(records.encode()) == [a, b]
     assert releases(b"\n".join(json.dumps(r).encode() for r in (a, b)) + b"\n") == [a, b]
@@ -63,8 +70,10 @@ def test_empty_files_arrays_and_linked_releases_are_refused() -> None:
     for data, words in [
         (b"  \n", "empty"),
         (b"[1, 2]", "expected a release"),
-        (b'{"records": [{"ocid": "a", "releases": [{"url": "u", "date": "d", "tag": ["t"]}]}]}',
-         "linked releases"),
+        (
+            b'{"records": [{"ocid": "a", "releases": [{"url": "u", "date": "d", "tag": ["t"]}]}]}',
+            "linked releases",
+        ),
     ]:
         with pytest.raises(OcdsFileError, match=words):
             releases(data)
@@ -80,9 +89,13 @@ def test_checker_names_the_json_path_and_release_and_keeps_uri_format_as_a_warni
     paths = {p.path for p in checked.errors}
     assert paths == {"$", "$.tender.value.amount", "$.tender.items[0].quantity"}
     assert all(p.release == f"{release['ocid']}/{release['id']}" for p in checked.errors)
-    warned = [r for r in real_package()["releases"] if ReleaseChecker(schema_path()).check(r).warnings]
+    warned = [
+        r for r in real_package()["releases"] if ReleaseChecker(schema_path()).check(r).warnings
+    ]
     assert len(warned) == 2  # two real releases carry the URL "http://Contract Finder"
-    assert all(not ReleaseChecker(schema_path()).check(r).errors for r in real_package()["releases"])
+    assert all(
+        not ReleaseChecker(schema_path()).check(r).errors for r in real_package()["releases"]
+    )
 
 
 def test_json_path() -> None:

@@ -24,7 +24,7 @@ R = ["department", "financial_year", "prime", "revenue", "sme_paid", "source"]
 
 def frames(b: float, c: float, e: float, f: float, h: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     direct = pd.DataFrame(
-        [("X", "2020-21", "spend", "sme", c, True), ("X", "2020-21", "spend", "big", b - c, False)],
+        [("X", "2020-21", "spend", 1, c, True), ("X", "2020-21", "spend", 2, b - c, False)],
         columns=D,
     )
     returns = pd.DataFrame(
@@ -38,9 +38,15 @@ def frames(b: float, c: float, e: float, f: float, h: float) -> tuple[pd.DataFra
     ("published", "extrapolated"),
     [
         # Department for Education 2020/21 (£m): B 769, C 223, E 402, F 41, H 0 -> I 546, J 56
-        ({"B": 769, "C": 223, "E": 402, "F": 41, "H": 0, "I": 546, "J": 56, "K": 56, "M": 279}, True),
+        (
+            {"B": 769, "C": 223, "E": 402, "F": 41, "H": 0, "I": 546, "J": 56, "K": 56, "M": 279},
+            True,
+        ),
         # BEIS 2020/21 (£m): B 3153, C 486, E 1439, F 59, H 19 -> no extrapolation, K 78, M 563
-        ({"B": 3153, "C": 486, "E": 1439, "F": 59, "H": 19, "I": 0, "J": 0, "K": 78, "M": 563}, False),
+        (
+            {"B": 3153, "C": 486, "E": 1439, "F": 59, "H": 19, "I": 0, "J": 0, "K": 78, "M": 563},
+            False,
+        ),
     ],
     ids=["DfE-2020-21", "BEIS-2020-21"],
 )
@@ -63,8 +69,8 @@ def test_coverage_of_exactly_70_percent_is_not_extrapolated() -> None:
 
 def test_awards_count_only_where_a_department_has_no_spend_for_the_year() -> None:
     direct = pd.DataFrame(
-        [("X", "2024-25", "spend", "a", 100.0, True), ("X", "2024-25", "award", "b", 900.0, False),
-         ("Y", "2024-25", "award", "b", 900.0, False)], columns=D,
+        [("X", "2024-25", "spend", 1, 100.0, True), ("X", "2024-25", "award", 2, 900.0, False),
+         ("Y", "2024-25", "award", 2, 900.0, False)], columns=D,
     )  # fmt: skip
     rows = {r["department"]: r for r in share_table(direct, pd.DataFrame([], columns=R))}
     assert rows["X"]["B"] == 100 and rows["X"]["basis"] == "spend"
@@ -81,8 +87,10 @@ def simple_name(name: str) -> str:
 def supplier_status() -> dict[str, bool]:
     """Each supplier's latest statement of its size, across both files (by release date)."""
     said: dict[str, tuple[str, bool]] = {}
-    for name in ("contracts_finder_2025_release_package.json",
-                 "contracts_finder_2017_2020_legacy_release_package.json"):
+    for name in (
+        "contracts_finder_2025_release_package.json",
+        "contracts_finder_2017_2020_legacy_release_package.json",
+    ):
         for release in json.loads(require_data("procurement", name).read_text())["releases"]:
             for p in release["parties"]:
                 scale = (p.get("details") or {}).get("scale")
@@ -98,8 +106,10 @@ def independent_award_figures() -> dict[tuple[str, str], tuple[Decimal, Decimal]
     """B and C per buyer and year from the raw JSON files, with plain loops: each award as its
     latest release states it; ceilings count 0; shares by named values or equally."""
     latest: dict[tuple[str, str], tuple[str, dict, dict]] = {}
-    for name in ("contracts_finder_2025_release_package.json",
-                 "contracts_finder_2017_2020_legacy_release_package.json"):
+    for name in (
+        "contracts_finder_2025_release_package.json",
+        "contracts_finder_2017_2020_legacy_release_package.json",
+    ):
         for release in json.loads(require_data("procurement", name).read_text())["releases"]:
             for award in release.get("awards", []):
                 key = (release["ocid"], award["id"])
@@ -130,8 +140,10 @@ def independent_award_figures() -> dict[tuple[str, str], tuple[Decimal, Decimal]
 
 
 def test_figures_on_the_real_files_match_an_independent_calculation(buying, session) -> None:
-    for name in ("contracts_finder_2025_release_package.json",
-                 "contracts_finder_2017_2020_legacy_release_package.json"):
+    for name in (
+        "contracts_finder_2025_release_package.json",
+        "contracts_finder_2017_2020_legacy_release_package.json",
+    ):
         buying.ingest(require_data("procurement", name).read_bytes(), keep_valid=True)
     from missionhub.accounts.permissions import Actor
 

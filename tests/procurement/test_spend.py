@@ -44,10 +44,14 @@ def test_credits_are_negative_and_suppliers_match_the_register(buying, world, se
     release = award_release(ocid="ocds-x-sp-1", rid="r1", date="2025-01-10T00:00:00Z",
                             suppliers=[sme("S1", "Little Fish (UK) Ltd")])  # fmt: skip
     buying.ingest(package_bytes([release]))
-    data = (HEADER + "HM Treasury,HMT,2025-01-09,IT,Digital,LITTLE FISH (UK) LIMITED,9,\"£30,000.00\",x\n"
-            "HM Treasury,HMT,09/01/2025,IT,Digital,Little Fish (UK) Ltd,9,(5000.00),credit\n"
-            "HM Treasury,HMT,2025-01-10,IT,Digital,Nobody Known Ltd,10,-26000,refund\n").encode()
-    upload = ingest_spend(session, actor=buying.actor(buying.officer()), data=data, filename="s.csv")
+    data = (
+        HEADER + 'HM Treasury,HMT,2025-01-09,IT,Digital,LITTLE FISH (UK) LIMITED,9,"£30,000.00",x\n'
+        "HM Treasury,HMT,09/01/2025,IT,Digital,Little Fish (UK) Ltd,9,(5000.00),credit\n"
+        "HM Treasury,HMT,2025-01-10,IT,Digital,Nobody Known Ltd,10,-26000,refund\n"
+    ).encode()
+    upload = ingest_spend(
+        session, actor=buying.actor(buying.officer()), data=data, filename="s.csv"
+    )
     lines = session.scalars(select(SpendLine).where(SpendLine.upload_id == upload.id)
                             .order_by(SpendLine.line)).all()  # fmt: skip
     assert [line.amount for line in lines] == [Decimal("30000.00"), Decimal("-5000.00"),
@@ -59,10 +63,12 @@ def test_credits_are_negative_and_suppliers_match_the_register(buying, world, se
 
 
 def test_every_bad_row_is_named_and_nothing_is_written(buying, session) -> None:
-    data = (HEADER + "HM Treasury,HMT,2025-13-01,IT,Digital,A Ltd,1,100,x\n"
-            "HM Treasury,HMT,2025-01-01,IT,Digital,,2,100,x\n"
-            "HM Treasury,HMT,2025-01-01,IT,Digital,B Ltd,3,12..5,x\n"
-            "HM Treasury,HMT,2025-01-01,IT,Digital,B Ltd,4,NaN,x\n").encode()
+    data = (
+        HEADER + "HM Treasury,HMT,2025-13-01,IT,Digital,A Ltd,1,100,x\n"
+        "HM Treasury,HMT,2025-01-01,IT,Digital,,2,100,x\n"
+        "HM Treasury,HMT,2025-01-01,IT,Digital,B Ltd,3,12..5,x\n"
+        "HM Treasury,HMT,2025-01-01,IT,Digital,B Ltd,4,NaN,x\n"
+    ).encode()
     with pytest.raises(Invalid) as caught:
         ingest_spend(session, actor=buying.actor(buying.officer()), data=data, filename="s.csv")
     assert [e.field for e in caught.value.errors] == [
@@ -74,10 +80,13 @@ def test_every_bad_row_is_named_and_nothing_is_written(buying, session) -> None:
         read_spend(b"Supplier,Date\nA,2025-01-01\n")
     with pytest.raises(Invalid, match="not valid"):
         read_spend((HEADER + "HMT,HMT,2025-01-01,IT,D,Caf\xe9,1,100,\xa3\n").encode("latin-1"))
-    assert read_spend(
-        (HEADER + "HMT,HMT,2025-01-01,IT,D,Caf\xe9,1,100,\xa3\n").encode("latin-1"),
-        encoding="iso-8859-1",
-    )[0].supplier_name == "Caf\xe9"
+    assert (
+        read_spend(
+            (HEADER + "HMT,HMT,2025-01-01,IT,D,Caf\xe9,1,100,\xa3\n").encode("latin-1"),
+            encoding="iso-8859-1",
+        )[0].supplier_name
+        == "Caf\xe9"
+    )
 
 
 def test_amounts() -> None:

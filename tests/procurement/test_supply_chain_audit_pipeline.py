@@ -100,7 +100,9 @@ def test_returns_are_scoped_to_the_department_and_the_prime(buying, world, sessi
     prime_user = world.actor(world.user(Role.SUPPLIER, supplier_org))
     with pytest.raises(PermissionDenied):
         supply_chain.submit_return(
-            session, actor=prime_user, data=data.model_copy(update={"source": ReturnSource.DEPARTMENT})
+            session,
+            actor=prime_user,
+            data=data.model_copy(update={"source": ReturnSource.DEPARTMENT}),
         )
     assert supply_chain.submit_return(session, actor=prime_user, data=data).id
     stranger = world.actor(world.user(Role.SUPPLIER, world.supplier_org("Other Ltd")))
@@ -122,11 +124,16 @@ def test_returns_csv_loads_whole_or_names_the_bad_rows(buying, world, session) -
     good = (head + f"{row},Sub A Ltd,,100\n{row},Sub B Ltd,01234567,200\n").encode()
     [saved] = supply_chain.import_returns(session, actor=officer, data=good)
     assert sorted(p.amount for p in saved.payments) == [100, 200]
-    bad = (head + f"{award.id},{prime.id},2025-07-01,2025-09-30,1000,supplier,Sub A Ltd,,-5\n"
-           f"{award.id},{prime.id},2025-07-01,2025-05-30,1000,supplier,Sub A Ltd,,5\n").encode()
+    bad = (
+        head + f"{award.id},{prime.id},2025-07-01,2025-09-30,1000,supplier,Sub A Ltd,,-5\n"
+        f"{award.id},{prime.id},2025-07-01,2025-05-30,1000,supplier,Sub A Ltd,,5\n"
+    ).encode()
     with pytest.raises(Invalid) as caught:
         supply_chain.import_returns(session, actor=officer, data=bad)
-    assert [e.field for e in caught.value.errors] == ["row 2, column amount", "row 3, column period_end"]
+    assert [e.field for e in caught.value.errors] == [
+        "row 2, column amount",
+        "row 3, column period_end",
+    ]
     assert "award_id" in supply_chain.template_csv()
 
 

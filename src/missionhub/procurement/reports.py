@@ -74,9 +74,11 @@ def direct_frame(session: Session) -> pd.DataFrame:
             SpendLine.amount, Supplier.scale,
         ).outerjoin(Supplier, Supplier.id == SpendLine.supplier_id)
     )  # fmt: skip
+    keys: dict[str, int] = {}
     for _id, upload, line, org, fy, sup, name, amount, scale in spend:
+        key = keys.setdefault(f"s{sup}" if sup else f"n:{name}", len(keys))
         rows.append(
-            (orgs.get(org), fy, "spend", f"s{sup}" if sup else f"n:{name}", name, float(amount),
+            (orgs.get(org), fy, "spend", key, name, float(amount),
              scale is Scale.SME, f"spend file {upload}, line {line}",
              f"/procurement/spend/{upload}#line-{line}")
         )  # fmt: skip
@@ -94,11 +96,12 @@ def direct_frame(session: Session) -> pd.DataFrame:
         counted = 0.0 if agreement or value is None else float(value * share)
         department = buyer_department(buyer)
         rows.append(
-            (department, a_fy, "award", f"s{a_sup}", a_name, counted, a_scale is Scale.SME,
+            (department, a_fy, "award", keys.setdefault(f"s{a_sup}", len(keys)), a_name, counted,
+             a_scale is Scale.SME,
              f"award {aid}", f"/procurement/awards/{aid}")
         )  # fmt: skip
     return pd.DataFrame(rows, columns=DIRECT_COLUMNS).astype(
-        {"amount": "float64", "is_sme": "bool"}
+        {"amount": "float64", "is_sme": "bool", "supplier": "int64"}
     )
 
 
