@@ -19,7 +19,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -34,9 +33,12 @@ from missionhub.accounts.permissions import Actor
 from missionhub.db import migrate
 from missionhub.db.session import Database
 from missionhub.procurement.ingest import ingest_ocds
-url, path, schema = sys.argv[1:4]
+url, path, schema, warm = sys.argv[1:5]
 migrate.upgrade(url)
 db = Database(url)
+with db.transaction(Actor.system("warm-up")) as session, open(warm, "rb") as f:
+    ingest_ocds(session, actor=Actor.system("warm-up"), source=f, filename=warm,
+                schema_path=Path(schema))  # imports and caches loaded before timing
 start = time.perf_counter()
 with db.transaction(Actor.system("benchmark")) as session, open(path, "rb") as f:
     report = ingest_ocds(session, actor=Actor.system("benchmark"), source=f, filename=path,
@@ -48,8 +50,12 @@ print(seconds, report.new, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 PEER = """
 import contextlib, io, resource, sys, time
 from ocdskit.__main__ import main
-path, schema, out = sys.argv[1:4]
+path, schema, out, warm = sys.argv[1:5]
 sys.argv = ["ocdskit", "compile", "--schema", schema]
+with open(warm, "rb") as f, open(out, "w") as sink:  # imports loaded before timing
+    sys.stdin = io.TextIOWrapper(f, encoding="utf-8")
+    with contextlib.redirect_stdout(sink):
+        main()
 start = time.perf_counter()
 with open(path, "rb") as f, open(out, "w") as sink:
     sys.stdin = io.TextIOWrapper(f, encoding="utf-8")
@@ -98,9 +104,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = replicate(args.releases, folder)
+        warm = folder / "warm.json"
+        one = json.loads(SOURCE.read_text(encoding="utf-8"))
+        one["releases"] = [{**one["releases"][0], "ocid": "ocds-b5fd17-warm-up", "id": "warm"}]
+        warm.write_text(json.dumps(one), encoding="utf-8")
         print(f"input: {args.releases:,} releases, {path.stat().st_size / 1e6:.1f} MB")
-        peer_s, peer_mb = run(PEER, str(path), str(SCHEMA), str(folder / "compiled.json"))
-        ours_s, ours_mb = run(OURS, f"sqlite:///{folder / 'ours.db'}", str(path), str(SCHEMA))
+        peer_s, peer_mb = run(
+            PEER, str(path), str(SCHEMA), str(folder / "compiled.json"), str(warm)
+        )
+        ours_s, ours_mb = run(
+            OURS, f"sqlite:///{folder / 'ours.db'}", str(path), str(SCHEMA), str(warm)
+        )
         print(
             f"ocdskit compile : {peer_s:7.2f} s  {args.releases / peer_s:8,.0f} releases/s  "
             f"peak {peer_mb} MB"
@@ -113,7 +127,8 @@ def main() -> None:
         print("memory as the input grows (missionhub):")
         for size in [int(s) for s in args.sizes.split(",") if s]:
             sized = replicate(size, folder)
-            seconds, mb = run(OURS, f"sqlite:///{folder / f'm{size}.db'}", str(sized), str(SCHEMA))
+            db = f"sqlite:///{folder / f'm{size}.db'}"
+            seconds, mb = run(OURS, db, str(sized), str(SCHEMA), str(warm))
             print(f"  {size:>7,} releases: {seconds:6.2f} s, peak {mb} MB")
 
 

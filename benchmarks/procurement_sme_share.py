@@ -25,7 +25,9 @@ def synthetic(transactions: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:
     years = np.array(["2022-23", "2023-24", "2024-25"])
     supplier = rng.integers(0, 50_000, transactions)
     direct = pa.table({
-        "department": pa.DictionaryArray.from_arrays(rng.integers(0, 20, transactions), departments),
+        "department": pa.DictionaryArray.from_arrays(
+            rng.integers(0, 20, transactions), departments
+        ),
         "financial_year": pa.DictionaryArray.from_arrays(rng.integers(0, 3, transactions), years),
         "basis": pa.DictionaryArray.from_arrays(np.zeros(transactions, dtype=np.int8), ["spend"]),
         "supplier": supplier,
@@ -76,7 +78,8 @@ def main() -> None:
     direct, returns = synthetic(args.transactions)
     ours_s, rows = best(lambda: share_table(direct, returns), args.repeat)
     peer_s, frame = best(lambda: pandas_peer(direct, returns), args.repeat)
-    assert isinstance(rows, list) and isinstance(frame, pd.DataFrame)
+    assert isinstance(rows, list)
+    assert isinstance(frame, pd.DataFrame)
     by_key = {(r["department"], r["financial_year"]): r for r in rows}
     worst = max(abs(by_key[k]["C"] - frame.loc[k, "C"]) for k in frame.index)
     print(f"{args.transactions:,} transactions, {returns.num_rows:,} returns, {len(rows)} rows")

@@ -67,7 +67,8 @@ def fresh(release: dict[str, Any], suffix: str | None = None) -> dict[str, Any]:
 def award_release(
     *, ocid: str, rid: str, date: str, suppliers: list[dict[str, Any]], value: float = 100000,
     title: str = "Data analysis services", tag: str = "award", award_id: str = "1",
-    buyer: str = "Department for Work and Pensions", extra_parties: list[dict[str, Any]] | None = None,
+    buyer: str = "Department for Work and Pensions",
+    extra_parties: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     parties = [{"id": "GB-BUYER-1", "name": buyer, "roles": ["buyer"]}]
     for s in suppliers:

@@ -171,7 +171,7 @@ def test_an_officer_overrides_sme_status_with_evidence_and_it_is_audited(
         suppliers.override(session, actor=world.actor(world.member(world.department())),
                            supplier_id=supplier.id, scale=Scale.SME, evidence="x" * 20)  # fmt: skip
     suppliers.override(session, actor=officer, supplier_id=supplier.id, scale=Scale.SME,
-                       evidence="Companies House accounts 2024: 12 staff, £1.2m turnover")  # fmt: skip
+                       evidence="Companies House accounts 2024: 12 staff, £1.2m")  # fmt: skip
     assert supplier.scale is Scale.SME
     later = award_release(ocid="ocds-x-ov-2", rid="r2", date="2025-06-10T00:00:00Z",
                           suppliers=[sme("S1", "Tiny Widgets Ltd", "large")])  # fmt: skip

@@ -73,8 +73,10 @@ def test_awards_count_only_where_a_department_has_no_spend_for_the_year() -> Non
          ("Y", "2024-25", "award", 2, 900.0, False)], columns=D,
     )  # fmt: skip
     rows = {r["department"]: r for r in share_table(direct, pd.DataFrame([], columns=R))}
-    assert rows["X"]["B"] == 100 and rows["X"]["basis"] == "spend"
-    assert rows["Y"]["B"] == 900 and rows["Y"]["basis"] == "award"
+    assert rows["X"]["B"] == 100
+    assert rows["X"]["basis"] == "spend"
+    assert rows["Y"]["B"] == 900
+    assert rows["Y"]["basis"] == "award"
 
 
 def simple_name(name: str) -> str:
@@ -120,7 +122,8 @@ def independent_award_figures() -> dict[tuple[str, str], tuple[Decimal, Decimal]
     for _, release, award in latest.values():
         suppliers = {s["id"]: s for s in award["suppliers"]}.values()
         day = date.fromisoformat((award.get("date") or release["date"])[:10])
-        fy = f"{day.year if day.month >= 4 else day.year - 1}-{(day.year + (day.month >= 4)) % 100:02d}"
+        start = day.year if day.month >= 4 else day.year - 1
+        fy = f"{start}-{(start + 1) % 100:02d}"
         value = Decimal(str(award["value"]["amount"]))
         if rules.agreement_reason(release, len(suppliers)):
             value = Decimal(0)

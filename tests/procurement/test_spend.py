@@ -16,7 +16,10 @@ from tests.conftest import require_data
 from tests.factories import World
 from tests.procurement.factories import Procurement, award_release, package_bytes, sme
 
-HEADER = "Department Family,Entity,Date,Expense Type,Expense Area,Supplier,Transaction Number,Amount,Description\n"
+HEADER = (
+    "Department Family,Entity,Date,Expense Type,Expense Area,Supplier,Transaction Number,"
+    "Amount,Description\n"
+)
 
 
 def test_the_real_hm_treasury_file_loads_in_full(buying: Procurement, world: World, session):

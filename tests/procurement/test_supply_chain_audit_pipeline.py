@@ -58,8 +58,10 @@ def test_a_return_records_payments_and_an_audit_flags_the_sidelined_sme(buying, 
         data=ReturnIn(award_id=award.id, prime_supplier_id=prime.id,
                       period_start=date(2025, 4, 1), period_end=date(2025, 9, 30),
                       revenue=Decimal("500000"),
-                      payments=[PaymentIn(subcontractor="Promised Partner Ltd", amount=Decimal("20000")),
-                                PaymentIn(subcontractor="Paid Partner Ltd", amount=Decimal("90000"))]),
+                      payments=[
+                          PaymentIn(subcontractor="Promised Partner Ltd", amount=Decimal("20000")),
+                          PaymentIn(subcontractor="Paid Partner Ltd", amount=Decimal("90000")),
+                      ]),
     )  # fmt: skip
     assert ret.financial_year == "2025-26"
     with pytest.raises(Conflict):
@@ -70,7 +72,8 @@ def test_a_return_records_payments_and_an_audit_flags_the_sidelined_sme(buying, 
                           revenue=Decimal("1")),
         )  # fmt: skip
     report = reports.audit(session, actor=officer, award_ids=[award.id],
-                           min_share=Decimal("0.5"), after_days=180, as_of=date(2025, 12, 1))  # fmt: skip
+                           min_share=Decimal("0.5"), after_days=180,
+                           as_of=date(2025, 12, 1))  # fmt: skip
     flags = {line.supplier.name: line.flag for line in report.lines}
     assert flags == {
         "Named Small Ltd": "nothing paid",  # named in the award's parties, never paid
@@ -157,7 +160,8 @@ def test_the_pipeline_exports_valid_ocds_planning_releases_with_the_uk_notice_ty
     with pytest.raises(ValidationError):
         PlannedIn(**{**data.model_dump(), "contract_end": date(2026, 1, 1)})
     public = pipeline.list_planned(session, actor=Actor.public())
-    assert planned in public and hidden not in public
+    assert planned in public
+    assert hidden not in public
     package = pipeline.planning_package(session, public, base_url="https://hub.example")
     [release] = [r for r in package["releases"] if r["ocid"] == planned.ocid]
     schema = jsonschema.Draft4Validator(

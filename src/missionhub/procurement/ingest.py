@@ -41,7 +41,6 @@ from missionhub.procurement.models import (
 from missionhub.procurement.ocds import OcdsFileError, Problem, ReleaseChecker, read_releases
 from missionhub.procurement.suppliers import (
     Register,
-    effective_scale,
     normalise_name,
     party_identifier,
     party_scale,
@@ -283,22 +282,27 @@ class _Loader:
 
 
 def _refresh_scales(session: Session, suppliers: dict[int, Supplier]) -> None:
-    """Set each supplier's status from its classifications (officer override first)."""
+    """Set each supplier's status from its classifications: an officer's latest override,
+    else the most recent release's statement (the rule of ``suppliers.effective_scale``)."""
+    c = SmeClassification
     ids = list(suppliers)
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = session.scalars(
-            select(SmeClassification)
-            .where(SmeClassification.supplier_id.in_(chunk))
-            .order_by(SmeClassification.supplier_id, SmeClassification.id)
-        ).all()
-        grouped: dict[int, list[SmeClassification]] = {}
-        for row in rows:
-            grouped.setdefault(row.supplier_id, []).append(row)
-        for supplier_id, found in grouped.items():
-            scale = effective_scale(found)
-            if suppliers[supplier_id].scale is not scale:
-                suppliers[supplier_id].scale = scale
+        best: dict[int, tuple[bool, str, int, Scale]] = {}
+        rows = session.execute(
+            select(c.supplier_id, c.source, c.observed_at, c.id, c.scale).where(
+                c.supplier_id.in_(ids[start : start + 500])
+            )
+        )
+        for supplier_id, source, observed_at, row_id, scale in rows:
+            officer = source is ClassificationSource.OFFICER
+            if not officer and not observed_at:
+                continue
+            rank = (officer, "" if officer else str(observed_at), row_id, scale)
+            if supplier_id not in best or rank[:3] > best[supplier_id][:3]:
+                best[supplier_id] = rank
+        for supplier_id, rank in best.items():
+            if suppliers[supplier_id].scale is not rank[3]:
+                suppliers[supplier_id].scale = rank[3]
 
 
 # Phase two: compile ---------------------------------------------------------------------------
@@ -485,7 +489,8 @@ def _write_awards(
         )
     }
     session.execute(delete(AwardSupplier).where(AwardSupplier.award_id.in_(list(ids.values()))))
-    links, named = [], []
+    links: list[dict[str, Any]] = []
+    named: list[dict[str, Any]] = []
     for ocid, _, _, data in extracted:
         award_pk = ids[(ocid, data.award_id)]
         merged: dict[int, dict[str, Any]] = {}

@@ -92,7 +92,7 @@ def direct_frame(session: Session) -> pd.DataFrame:
         .join(Supplier, Supplier.id == AwardSupplier.supplier_id)
         .where(Award.financial_year.is_not(None), AwardSupplier.removed_by_amendment.is_(False))
     )  # fmt: skip
-    for aid, _o, a_org, buyer, a_fy, value, agreement, share, a_sup, a_name, a_scale in awards:
+    for aid, _o, _org, buyer, a_fy, value, agreement, share, a_sup, a_name, a_scale in awards:
         counted = 0.0 if agreement or value is None else float(value * share)
         department = buyer_department(buyer)
         rows.append(
@@ -116,7 +116,7 @@ def returns_frame(session: Session) -> pd.DataFrame:
         if scale is Scale.SME:
             sme_paid[ret_id] = sme_paid.get(ret_id, 0.0) + float(amount)
     rows = []
-    for ret, award_org, buyer, prime_name in session.execute(
+    for ret, _org, buyer, prime_name in session.execute(
         select(SupplyChainReturn, Award.organisation_id, Award.buyer_name, Supplier.name)
         .join(Award, Award.id == SupplyChainReturn.award_id)
         .join(Supplier, Supplier.id == SupplyChainReturn.prime_supplier_id)
