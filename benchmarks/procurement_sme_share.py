@@ -51,13 +51,13 @@ def pandas_peer(direct: pa.Table, returns: pa.Table) -> pd.DataFrame:
     d = direct.to_pandas()
     r = returns.to_pandas()
     d["sme_amount"] = d["amount"].where(d["is_sme"], 0.0)
-    b = d.groupby(["department", "financial_year"]).agg(
+    b = d.groupby(["department", "financial_year"], observed=True).agg(
         B=("amount", "sum"), C=("sme_amount", "sum")
     )
     r["E"] = r["revenue"].where(r["source"] == "supplier", 0.0)
     r["F"] = r["sme_paid"].where(r["source"] == "supplier", 0.0)
     r["H"] = r["sme_paid"].where(r["source"] == "department", 0.0)
-    e = r.groupby(["department", "financial_year"])[["E", "F", "H"]].sum()
+    e = r.groupby(["department", "financial_year"], observed=True)[["E", "F", "H"]].sum()
     return b.join(e, how="outer").fillna(0)
 
 
