@@ -163,3 +163,14 @@ def test_figures_on_the_real_files_match_an_independent_calculation(buying, sess
     behind = rows_behind(session, actor=Actor.system(), department=some[0],
                          financial_year=some[1], column="C")  # fmt: skip
     assert sum(r["amount"] for r in behind) == pytest.approx(float(expected[some][1]), abs=0.05)
+
+
+def test_large_suppliers_paid_are_counted_once_each() -> None:
+    rows = [("X", "2024-25", "spend", s, a, sme) for s, a, sme in [
+        (7, 10.0, False), (7, 20.0, False), (9, 5.0, False), (3, 1.0, True), (11, -4.0, False),
+        (1000, 1.0, False),
+    ]]  # fmt: skip
+    direct = pd.DataFrame(rows, columns=D)
+    [row] = share_table(direct, pd.DataFrame([], columns=R))
+    expected = direct[~direct.is_sme & (direct.amount > 0)].supplier.nunique()
+    assert row["O"] == expected == 3
