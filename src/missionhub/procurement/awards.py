@@ -1,0 +1,220 @@
+"""Awards from a compiled release: which value counts as spend, and how it is split.
+
+Pure functions over OCDS dicts. The rules (docs/decisions/0042-award-value-rules.md):
+
+- An award that sets up an agreement (a framework, dynamic purchasing system or panel) gives a
+  ceiling, not spend: its value counts as 0. It is one when the tender says so
+  (``tender.techniques.hasFrameworkAgreement`` / ``hasDynamicPurchasingSystem``), when the
+  tender's title, description or procedure says "framework", "dynamic purchasing system",
+  "DPS" or "panel", or when the award names more than ``AGREEMENT_MIN_SUPPLIERS - 1``
+  suppliers; a call-off from such an agreement is spend.
+- A multi-supplier award is split by the suppliers' own award values when every supplier has
+  one (older Contracts Finder ``x_awardValue``), pro rata so the parts add up to the award;
+  otherwise equally.
+- Only GBP values count; the financial year is the UK one (April to March) of the award date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+AGREEMENT_MIN_SUPPLIERS = 6
+_AGREEMENT_WORDS = re.compile(r"framework|dynamic purchasing|\bdps\b|\bpanel\b", re.I)
+_CALL_OFF = re.compile(r"call[- ]?off|mini[- ]competition|further competition", re.I)
+SHARE_PLACES = Decimal("0.00000001")
+
+
+@dataclass
+class SupplierShare:
+    party: dict[str, Any]
+    share: Decimal
+    named_value: Decimal | None = None
+    removed: bool = False
+
+
+@dataclass
+class AwardData:
+    award_id: str
+    title: str | None
+    status: str | None
+    award_date: date | None
+    value: Decimal | None
+    currency: str | None
+    agreement_reason: str | None
+    split_rule: str
+    suppliers: list[SupplierShare] = field(default_factory=list)
+    subcontractors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def financial_year(self) -> str | None:
+        return financial_year(self.award_date) if self.award_date else None
+
+
+def financial_year(day: date) -> str:
+    """The UK financial year of a day: 2025-01-15 -> "2024-25"."""
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (OCDS data is often incomplete)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def parse_date(value: Any) -> date | None:
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def money(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def agreement_reason(compiled: dict[str, Any], supplier_count: int) -> str | None:
+    """Why this process's awards are agreements (ceilings, not spend), or None if they are not."""
+    tender = as_dict(compiled.get("tender"))
+    techniques = as_dict(tender.get("techniques"))
+    text = " ".join(
+        str(tender.get(k) or "") for k in ("title", "description", "procurementMethodDetails")
+    )
+    method = str(tender.get("procurementMethodDetails") or "")
+    if _CALL_OFF.search(method) or _CALL_OFF.search(str(tender.get("title") or "")):
+        return None
+    if techniques.get("hasFrameworkAgreement") or techniques.get("hasDynamicPurchasingSystem"):
+        return "tender.techniques says it is a framework or dynamic purchasing system"
+    match = _AGREEMENT_WORDS.search(text)
+    if match:
+        return f"the tender says {match.group(0).lower()!r}"
+    if supplier_count >= AGREEMENT_MIN_SUPPLIERS:
+        return f"the award names {supplier_count} suppliers (a multi-supplier agreement)"
+    return None
+
+
+def split(
+    suppliers: list[dict[str, Any]], award_value: Decimal | None
+) -> tuple[str, list[Decimal]]:
+    """Each supplier's share of the award, and the rule used ("single", "named", "equal")."""
+    n = len(suppliers)
+    if n == 1:
+        return "single", [Decimal(1)]
+    named = [money((s.get("x_awardValue") or {}).get("amount")) for s in suppliers]
+    total = sum((v for v in named if v is not None), Decimal(0))
+    if all(v is not None and v >= 0 for v in named) and total > 0:
+        return "named", _shares([v or Decimal(0) for v in named], total)
+    return "equal", _shares([Decimal(1)] * n, Decimal(n))
+
+
+def _shares(parts: list[Decimal], total: Decimal) -> list[Decimal]:
+    shares = [(p / total).quantize(SHARE_PLACES, ROUND_HALF_EVEN) for p in parts]
+    shares[-1] += Decimal(1) - sum(shares)  # the parts add up to the whole award
+    return shares
+
+
+def _parties(release: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    parties = as_list(release.get("parties"))
+    return {str(p.get("id")): p for p in parties if isinstance(p, dict) and p.get("id") is not None}
+
+
+def _supplier_party(ref: dict[str, Any], parties: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    party = dict(parties.get(str(ref.get("id")), {}))
+    party.setdefault("name", ref.get("name") or "")
+    party.setdefault("id", ref.get("id"))
+    return party
+
+
+def awards(compiled: dict[str, Any], releases: list[dict[str, Any]]) -> list[AwardData]:
+    """The awards of a compiled release, with suppliers removed by an amendment included."""
+    parties = _parties(compiled)
+    out = []
+    for raw in compiled.get("awards") or []:
+        if not isinstance(raw, dict) or raw.get("id") is None:
+            continue
+        refs = [s for s in as_list(raw.get("suppliers")) if isinstance(s, dict)]
+        refs = list({_key(s): s for s in refs}.values())
+        latest = latest_suppliers(releases, str(raw["id"]))
+        if latest is not None:  # merging keeps every supplier ever named; the latest notice says
+            refs = [r for r in refs if _key(r) in latest]  # who is on the contract now
+        out.append(_award(compiled, raw, [_supplier_party(r, parties) for r in refs], releases))
+    return out
+
+
+def _award(
+    compiled: dict[str, Any],
+    raw: dict[str, Any],
+    suppliers: list[dict[str, Any]],
+    releases: list[dict[str, Any]],
+) -> AwardData:
+    value_obj = as_dict(raw.get("value"))
+    currency = value_obj.get("currency")
+    value = money(value_obj.get("amount")) if currency in (None, "GBP") else None
+    rule, shares = split(suppliers, value) if suppliers else ("none", [])
+    data = AwardData(
+        award_id=str(raw["id"]),
+        title=raw.get("title") or (compiled.get("tender") or {}).get("title"),
+        status=raw.get("status"),
+        award_date=parse_date(raw.get("date")) or parse_date(compiled.get("date")),
+        value=value,
+        currency=currency,
+        agreement_reason=agreement_reason(compiled, len(suppliers)),
+        split_rule=rule,
+        suppliers=[
+            SupplierShare(
+                p,
+                share,
+                money((p.get("x_awardValue") or {}).get("amount")) if rule == "named" else None,
+            )
+            for p, share in zip(suppliers, shares, strict=True)
+        ],
+    )
+    current = {_key(p) for p in suppliers}
+    for party in removed_suppliers(releases, data.award_id, current):
+        data.suppliers.append(SupplierShare(party, Decimal(0), removed=True))
+    data.subcontractors = [
+        p for p in _parties(compiled).values() if "subcontractor" in (p.get("roles") or [])
+    ]
+    return data
+
+
+def _key(party: dict[str, Any]) -> str:
+    return str(party.get("id") or party.get("name"))
+
+
+def latest_suppliers(releases: list[dict[str, Any]], award_id: str) -> set[str] | None:
+    """The suppliers of an award in the latest release that lists them (an amendment replaces
+    the list; OCDS merging would keep the old names), or None if no release lists them."""
+    latest: set[str] | None = None
+    for release in sorted(releases, key=lambda r: str(r.get("date") or "")):
+        for raw in as_list(release.get("awards")):
+            if isinstance(raw, dict) and str(raw.get("id")) == award_id and "suppliers" in raw:
+                latest = {_key(s) for s in as_list(raw["suppliers"]) if isinstance(s, dict)}
+    return latest
+
+
+def removed_suppliers(
+    releases: list[dict[str, Any]], award_id: str, current: set[str]
+) -> list[dict[str, Any]]:
+    """Suppliers named on this award by an earlier release but no longer in the compiled one."""
+    removed: dict[str, dict[str, Any]] = {}
+    for release in releases:
+        parties = _parties(release)
+        for raw in release.get("awards") or []:
+            if not isinstance(raw, dict) or str(raw.get("id")) != award_id:
+                continue
+            for ref in raw.get("suppliers") or []:
+                if isinstance(ref, dict) and _key(ref) not in current:
+                    removed[_key(ref)] = _supplier_party(ref, parties)
+    return list(removed.values())

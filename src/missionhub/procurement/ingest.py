@@ -1,0 +1,579 @@
+"""Ingest OCDS: stream releases, validate each offline, keep every raw release, compile each
+contracting process with ocdsmerge, and derive awards, suppliers and SME classifications.
+
+Idempotent on (ocid, release id): a release already stored is skipped. A file goes in whole or
+not at all: the caller's transaction is rolled back when :class:`Invalid` is raised, unless
+``keep_valid`` is set, in which case invalid releases are left out and listed in the report.
+Memory is bounded: releases are written in batches, and processes compiled a batch at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from missionhub.accounts.models import Organisation, Role
+from missionhub.accounts.permissions import Actor, require
+from missionhub.errors import FieldError, Invalid
+from missionhub.procurement import awards as award_rules
+from missionhub.procurement.awards import as_dict
+from missionhub.procurement.merging import compile_process
+from missionhub.procurement.models import (
+    Award,
+    AwardSupplier,
+    ClassificationSource,
+    NamedSource,
+    NamedSubcontractor,
+    OcdsIngest,
+    OcdsProcess,
+    OcdsRelease,
+    Scale,
+    SmeClassification,
+    Supplier,
+    table,
+)
+from missionhub.procurement.ocds import OcdsFileError, Problem, ReleaseChecker, read_releases
+from missionhub.procurement.suppliers import (
+    Register,
+    normalise_name,
+    party_identifier,
+    party_scale,
+)
+
+BATCH = 500
+MAX_LISTED = 500
+SUPPLIER_ROLES = frozenset({"supplier", "tenderer", "subcontractor"})
+Progress = Callable[[int, str], None]
+
+
+@dataclass
+class IngestReport:
+    ingest_id: int
+    read: int = 0
+    new: int = 0
+    existing: int = 0
+    compiled: int = 0
+    awards: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ingest_id": self.ingest_id,
+            "releases_read": self.read,
+            "releases_new": self.new,
+            "releases_already_stored": self.existing,
+            "processes_compiled": self.compiled,
+            "awards": self.awards,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+        }
+
+
+def require_commercial(actor: Actor) -> None:
+    require(
+        actor.is_admin or (actor.role is Role.COMMERCIAL and actor.is_civil_servant),
+        "Only a commercial officer can load procurement data",
+    )
+
+
+def ingest_ocds(
+    session: Session,
+    *,
+    actor: Actor,
+    source: IO[bytes],
+    filename: str,
+    schema_path: Path,
+    keep_valid: bool = False,
+    encoding: str = "utf-8",
+    sha256: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    require_commercial(actor)
+    record = OcdsIngest(
+        filename=filename[:300],
+        sha256=sha256,
+        organisation_id=actor.organisation_id,
+        created_by_id=actor.user_id,
+    )
+    session.add(record)
+    session.flush()
+    report = IngestReport(record.id)
+    loader = _Loader(
+        session,
+        record,
+        report,
+        ReleaseChecker(schema_path),
+        keep_valid,
+        schema_path,
+        actor.organisation_id,
+    )
+    try:
+        loader.load(read_releases(source, encoding=encoding), progress)
+    except OcdsFileError as exc:
+        raise Invalid(
+            [
+                FieldError(
+                    f"{filename}, line {exc.line}" if exc.line else filename,
+                    str(exc).split(": ", 1)[-1] if exc.line else str(exc),
+                )
+            ]
+        ) from exc
+    if loader.errors and not keep_valid:
+        raise Invalid(
+            [FieldError(f"{p.release} {p.path}", p.message) for p in loader.errors[:MAX_LISTED]]
+        )
+    compile_processes(
+        session,
+        ocids=loader.touched,
+        schema_path=schema_path,
+        organisation_id=actor.organisation_id,
+        report=report,
+        progress=progress,
+    )
+    record.releases_read, record.releases_new = report.read, report.new
+    record.releases_existing, record.processes_compiled = report.existing, report.compiled
+    record.rejects = report.rejected[:MAX_LISTED] or None
+    record.warnings = report.warnings[:MAX_LISTED] or None
+    session.flush()
+    return report
+
+
+class _Loader:
+    """Phase one: check and store raw releases, and what each says of its suppliers' size."""
+
+    def __init__(
+        self,
+        session: Session,
+        record: OcdsIngest,
+        report: IngestReport,
+        checker: ReleaseChecker,
+        keep_valid: bool,
+        schema_path: Path,
+        organisation_id: int | None,
+    ) -> None:
+        self.session, self.record, self.report = session, record, report
+        self.checker, self.keep_valid = checker, keep_valid
+        self.register = Register.load(session)
+        self.errors: list[Problem] = []
+        self.touched: set[str] = set()
+        self.file_ocids: set[str] = set()
+        self.seen: dict[tuple[str, str], int] = {}
+        self.compiler = _Compiler(session, schema_path, organisation_id, self.register, report)
+        self.observations: list[tuple[Supplier, dict[str, Any]]] = []
+
+    def load(self, releases: Iterable[dict[str, Any]], progress: Progress | None) -> None:
+        batch: list[tuple[dict[str, Any], bytes]] = []
+        for release in releases:
+            self.report.read += 1
+            checked = self.checker.check(release)
+            self.report.warnings.extend(w.as_dict() for w in checked.warnings[:10])
+            if checked.errors:
+                self._reject(checked.errors)
+                continue
+            if self.errors and not self.keep_valid:
+                continue  # the file will be refused: only look for further problems
+            raw = orjson.dumps(release)
+            key = (str(release["ocid"]), str(release["id"]))
+            if key in self.seen:
+                if self.seen[key] != hash(raw):
+                    self._reject(
+                        [
+                            Problem(
+                                f"{key[0]}/{key[1]}",
+                                "$.id",
+                                "this release id appears twice with different content",
+                            )
+                        ]
+                    )
+                continue
+            self.seen[key] = hash(raw)  # the key and a digest, not the bytes
+            batch.append((release, raw))
+            if len(batch) >= BATCH:
+                self._store(batch)
+                batch = []
+                if progress:
+                    progress(self.report.read, f"{self.report.read:,} releases read")
+        if batch:
+            self._store(batch)
+        self.compiler.flush()
+        self._write_observations()
+
+    def _reject(self, problems: list[Problem]) -> None:
+        self.errors.extend(problems)
+        if self.keep_valid:
+            self.report.rejected.extend(p.as_dict() for p in problems)
+
+    def _store(self, batch: list[tuple[dict[str, Any], bytes]]) -> None:
+        if self.errors and not self.keep_valid:
+            return
+        keys = [(str(r["ocid"]), str(r["id"])) for r, _ in batch]
+        stored = set(
+            self.session.execute(
+                select(OcdsRelease.ocid, OcdsRelease.release_id).where(
+                    tuple_(OcdsRelease.ocid, OcdsRelease.release_id).in_(keys)
+                )
+            )
+        )
+        ocids = list({k[0] for k in keys})
+        history = set(
+            self.session.scalars(select(OcdsRelease.ocid).where(OcdsRelease.ocid.in_(ocids)))
+        )
+        rows = []
+        for (release, raw), key in zip(batch, keys, strict=True):
+            if key in stored:
+                self.report.existing += 1
+                continue
+            if key[0] in history or key[0] in self.file_ocids:
+                self.touched.add(key[0])  # compiled from all its stored releases afterwards
+            else:
+                self.compiler.add(key[0], [release])  # a new process of one release so far
+            self.file_ocids.add(key[0])
+            rows.append(
+                {
+                    "ocid": key[0][:200],
+                    "release_id": key[1][:300],
+                    "date": str(release.get("date") or "")[:40],
+                    "tags": list(release.get("tag") or []),
+                    "raw": raw.decode(),
+                    "ingest_id": self.record.id,
+                }
+            )
+            self._observe(release)
+        if rows:
+            self.session.execute(insert(table(OcdsRelease)), rows)
+            self.report.new += len(rows)
+
+    def _observe(self, release: dict[str, Any]) -> None:
+        for party in release.get("parties") or []:
+            if not isinstance(party, dict) or not SUPPLIER_ROLES & set(party.get("roles") or []):
+                continue
+            supplier = self.register.resolve(str(party.get("name") or ""), party_identifier(party))
+            said = party_scale(party)
+            if said is not None:
+                self.observations.append(
+                    (
+                        supplier,
+                        {
+                            "scale": said[0],
+                            "source": said[1],
+                            "ocid": release.get("ocid"),
+                            "release_id": release.get("id"),
+                            "observed_at": str(release.get("date") or "")[:40],
+                        },
+                    )
+                )
+
+    def _write_observations(self) -> None:
+        if not self.observations:
+            return
+        self.session.flush()
+        rows = [{"supplier_id": s.id, **obs} for s, obs in self.observations]
+        for start in range(0, len(rows), 2000):
+            self.session.execute(insert(table(SmeClassification)), rows[start : start + 2000])
+        touched = {s.id: s for s, _ in self.observations}
+        _refresh_scales(self.session, touched)
+
+
+def _refresh_scales(session: Session, suppliers: dict[int, Supplier]) -> None:
+    """Set each supplier's status from its classifications: an officer's latest override,
+    else the most recent release's statement (the rule of ``suppliers.effective_scale``)."""
+    c = SmeClassification
+    ids = list(suppliers)
+    for start in range(0, len(ids), 500):
+        best: dict[int, tuple[bool, str, int, Scale]] = {}
+        rows = session.execute(
+            select(c.supplier_id, c.source, c.observed_at, c.id, c.scale).where(
+                c.supplier_id.in_(ids[start : start + 500])
+            )
+        )
+        for supplier_id, source, observed_at, row_id, scale in rows:
+            officer = source is ClassificationSource.OFFICER
+            if not officer and not observed_at:
+                continue
+            rank = (officer, "" if officer else str(observed_at), row_id, scale)
+            if supplier_id not in best or rank[:3] > best[supplier_id][:3]:
+                best[supplier_id] = rank
+        for supplier_id, rank in best.items():
+            if suppliers[supplier_id].scale is not rank[3]:
+                suppliers[supplier_id].scale = rank[3]
+
+
+# Phase two: compile ---------------------------------------------------------------------------
+
+
+def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def compile_processes(
+    session: Session,
+    *,
+    ocids: set[str],
+    schema_path: Path,
+    organisation_id: int | None,
+    report: IngestReport,
+    progress: Progress | None = None,
+) -> None:
+    """Compile every process in ``ocids`` from all its stored releases, and refresh its awards."""
+    compiler = _Compiler(session, schema_path, organisation_id, Register.load(session), report)
+    done = 0
+    for batch in _batches(sorted(ocids), 200):
+        grouped: dict[str, list[dict[str, Any]]] = {ocid: [] for ocid in batch}
+        rows = session.execute(
+            select(OcdsRelease.ocid, OcdsRelease.raw)
+            .where(OcdsRelease.ocid.in_(batch))
+            .order_by(OcdsRelease.ocid, OcdsRelease.date, OcdsRelease.id)
+        )
+        for ocid, raw in rows:
+            grouped[ocid].append(orjson.loads(raw))
+        for ocid, releases in grouped.items():
+            compiler.add(ocid, releases)
+        compiler.flush()
+        done += len(batch)
+        if progress:
+            progress(report.read, f"{done:,} of {len(ocids):,} processes compiled")
+
+
+class _Compiler:
+    """Compiles processes and writes them and their awards, a batch at a time."""
+
+    def __init__(
+        self,
+        session: Session,
+        schema_path: Path,
+        organisation_id: int | None,
+        register: Register,
+        report: IngestReport,
+    ) -> None:
+        self.session, self.schema_path, self.register, self.report = (
+            session,
+            schema_path,
+            register,
+            report,
+        )
+        self.owners = _Owners(session, organisation_id)
+        self.compiled: dict[str, dict[str, Any]] = {}
+        self.grouped: dict[str, list[dict[str, Any]]] = {}
+        self.done: set[str] = set()
+
+    def add(self, ocid: str, releases: list[dict[str, Any]]) -> None:
+        self.compiled[ocid] = _compile(ocid, releases, self.schema_path, self.report)
+        self.grouped[ocid] = releases
+        if len(self.compiled) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.compiled:
+            return
+        _write_processes(self.session, self.compiled, self.grouped, self.owners)
+        _write_awards(
+            self.session, self.compiled, self.grouped, self.owners, self.register, self.report
+        )
+        self.report.compiled += len(self.compiled)
+        self.done.update(self.compiled)
+        self.compiled, self.grouped = {}, {}
+
+
+def _compile(
+    ocid: str, releases: list[dict[str, Any]], schema_path: Path, report: IngestReport
+) -> dict[str, Any]:
+    compiled, said = compile_process(releases, schema_path)
+    for message in said[:5]:
+        report.warnings.append({"release": ocid, "path": "$", "message": message})
+    return compiled
+
+
+class _Owners:
+    """Which organisation holds a process: the buyer if it has an account, else the loader."""
+
+    def __init__(self, session: Session, fallback: int | None) -> None:
+        self.fallback = fallback
+        self.names: dict[str, int] = {}
+        for org in session.scalars(select(Organisation)):
+            self.names[normalise_name(org.name)] = org.id
+            if org.abbreviation:
+                self.names.setdefault(normalise_name(org.abbreviation), org.id)
+
+    def of(self, compiled: dict[str, Any]) -> tuple[str | None, int | None]:
+        buyer = as_dict(compiled.get("buyer"))
+        name = buyer.get("name")
+        if not name:
+            return None, self.fallback
+        return str(name)[:300], self.names.get(normalise_name(str(name)), self.fallback)
+
+
+def _write_processes(
+    session: Session,
+    compiled: dict[str, dict[str, Any]],
+    grouped: dict[str, list[dict[str, Any]]],
+    owners: _Owners,
+) -> None:
+    existing = {
+        ocid: pk
+        for ocid, pk in session.execute(
+            select(OcdsProcess.ocid, OcdsProcess.id).where(OcdsProcess.ocid.in_(list(compiled)))
+        )
+    }
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for ocid, release in compiled.items():
+        buyer, org = owners.of(release)
+        tender = as_dict(release.get("tender"))
+        title = release.get("title") or tender.get("title")
+        row = {
+            "ocid": ocid,
+            "title": str(title)[:500] if title else None,
+            "buyer_name": buyer,
+            "organisation_id": org,
+            "release_count": len(grouped[ocid]),
+            "compiled": orjson.dumps(release).decode(),
+        }
+        (changed if ocid in existing else new).append(
+            {"id": existing[ocid], **row} if ocid in existing else row
+        )
+    if new:
+        session.execute(insert(table(OcdsProcess)), new)
+    if changed:
+        session.execute(update(OcdsProcess), changed)
+
+
+def _write_awards(
+    session: Session,
+    compiled: dict[str, dict[str, Any]],
+    grouped: dict[str, list[dict[str, Any]]],
+    owners: _Owners,
+    register: Register,
+    report: IngestReport,
+) -> None:
+    existing = {
+        (ocid, award_id): pk
+        for pk, ocid, award_id in session.execute(
+            select(Award.id, Award.ocid, Award.award_id).where(Award.ocid.in_(list(compiled)))
+        )
+    }
+    extracted = []
+    for ocid, release in compiled.items():
+        buyer, org = owners.of(release)
+        for data in award_rules.awards(release, grouped[ocid]):
+            extracted.append((ocid, buyer, org, data))
+    new_rows = [
+        _award_row(*item) for item in extracted if (item[0], item[3].award_id) not in existing
+    ]
+    if new_rows:
+        session.execute(insert(table(Award)), new_rows)
+    changed = [
+        {"id": existing[(o, d.award_id)], **_award_row(o, b, g, d)}
+        for o, b, g, d in extracted
+        if (o, d.award_id) in existing
+    ]
+    if changed:
+        session.execute(update(Award), changed)
+    ids = {
+        (ocid, award_id): pk
+        for pk, ocid, award_id in session.execute(
+            select(Award.id, Award.ocid, Award.award_id).where(Award.ocid.in_(list(compiled)))
+        )
+    }
+    session.execute(delete(AwardSupplier).where(AwardSupplier.award_id.in_(list(ids.values()))))
+    links: list[dict[str, Any]] = []
+    named: list[dict[str, Any]] = []
+    for ocid, _, _, data in extracted:
+        award_pk = ids[(ocid, data.award_id)]
+        merged: dict[int, dict[str, Any]] = {}
+        for part in data.suppliers:
+            supplier = register.resolve(
+                str(part.party.get("name") or ""), party_identifier(part.party)
+            )
+            link = merged.get(supplier.id)
+            if link is None:  # the same supplier named twice: one link, the shares added up
+                merged[supplier.id] = {
+                    "award_id": award_pk,
+                    "supplier_id": supplier.id,
+                    "share": part.share,
+                    "named_value": part.named_value,
+                    "removed_by_amendment": part.removed,
+                }
+            elif not part.removed:
+                link["share"] += part.share
+                link["removed_by_amendment"] = False
+                if part.named_value is not None:
+                    link["named_value"] = (link["named_value"] or 0) + part.named_value
+        links.extend(merged.values())
+        named.extend(_named_rows(session, register, award_pk, data))
+    if links:
+        session.execute(insert(table(AwardSupplier)), links)
+    if named:
+        session.execute(insert(table(NamedSubcontractor)), named)
+    report.awards += len(extracted)
+
+
+def _award_row(
+    ocid: str, buyer: str | None, org: int | None, data: award_rules.AwardData
+) -> dict[str, Any]:
+    return {
+        "ocid": ocid,
+        "award_id": data.award_id[:300],
+        "title": str(data.title)[:500] if data.title else None,
+        "buyer_name": buyer,
+        "organisation_id": org,
+        "status": data.status,
+        "award_date": data.award_date,
+        "financial_year": data.financial_year,
+        "value": data.value,
+        "currency": data.currency,
+        "is_agreement": data.agreement_reason is not None,
+        "agreement_reason": data.agreement_reason,
+        "split_rule": data.split_rule,
+    }
+
+
+def _named_rows(
+    session: Session, register: Register, award_pk: int, data: award_rules.AwardData
+) -> list[dict[str, Any]]:
+    """Subcontractors named in the award (parties with the role "subcontractor")."""
+    if not data.subcontractors or data.award_date is None:
+        return []
+    known = set(
+        session.scalars(
+            select(NamedSubcontractor.subcontractor_id).where(
+                NamedSubcontractor.award_id == award_pk
+            )
+        )
+    )
+    rows = []
+    for party in data.subcontractors:
+        sub = register.resolve(str(party.get("name") or ""), party_identifier(party))
+        if sub.id in known:
+            continue
+        known.add(sub.id)
+        rows.append(
+            {
+                "award_id": award_pk,
+                "subcontractor_id": sub.id,
+                "planned_amount": award_rules.money(
+                    ((party.get("details") or {}).get("plannedValue") or {}).get("amount")
+                ),
+                "named_on": data.award_date,
+                "source": NamedSource.AWARD,
+                "removed_on": None,
+                "created_by_id": None,
+            }
+        )
+    return rows
+
+
+__all__ = ["ClassificationSource", "IngestReport", "Scale", "compile_processes", "ingest_ocds"]

@@ -1,0 +1,220 @@
+"""Ingesting OCDS into the store: whole or nothing, idempotent, suppliers and SME status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from missionhub.accounts.audit import history_for
+from missionhub.accounts.models import Role
+from missionhub.errors import Invalid, PermissionDenied
+from missionhub.procurement import suppliers
+from missionhub.procurement.models import (
+    Award,
+    ClassificationSource,
+    OcdsProcess,
+    Scale,
+    Supplier,
+)
+from missionhub.procurement.suppliers import company_number, normalise_name
+from tests.conftest import require_data
+from tests.factories import World
+from tests.procurement.factories import (
+    Procurement,
+    award_release,
+    fresh,
+    package_bytes,
+    real_package,
+    sme,
+)
+
+
+def test_the_real_2025_file_loads_every_release_and_compiles_each_process(
+    buying: Procurement,
+) -> None:
+    data = require_data("procurement", "contracts_finder_2025_release_package.json").read_bytes()
+    report = buying.ingest(data)
+    releases = real_package()["releases"]
+    assert report.read == report.new == len(releases) == 200
+    assert buying.counts()["ocds_processes"] == len({r["ocid"] for r in releases}) == 190
+    assert len(report.warnings) >= 2  # the two "http://Contract Finder" document URLs
+    expected_awards = {(r["ocid"], a["id"]) for r in releases for a in r.get("awards", [])}
+    assert buying.counts()["awards"] == len(expected_awards)
+
+    again = buying.ingest(data)  # idempotent on (ocid, release id)
+    assert (again.new, again.existing) == (0, 200)
+    assert buying.counts()["ocds_releases"] == 200
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b'{"releases": [{"ocid": "a", "id" "1"}]}',
+        b'{"releases": [{"ocid": "a", "id": "1", "amount": NaN}]}',
+        '{"releases": [{"ocid": "a", "title": "\xa3"}]}'.encode("latin-1"),
+    ],
+    ids=["malformed", "invalid-number", "latin-1"],
+)
+def test_a_broken_file_writes_nothing(buying: Procurement, broken: bytes) -> None:
+    good = fresh(real_package()["releases"][5])
+    before = buying.counts()
+    data = package_bytes([good])[:-2] + b"," + broken[len(b'{"releases": [') :]
+    with pytest.raises(Invalid) as caught:
+        buying.ingest(data)
+    assert "line 1" in str(caught.value)
+    assert buying.counts() == before
+
+
+def test_a_truncated_file_writes_nothing(buying: Procurement) -> None:
+    data = package_bytes([fresh(r) for r in real_package()["releases"][:30]])
+    before = buying.counts()
+    with pytest.raises(Invalid, match="cut short"):
+        buying.ingest(data[: len(data) * 2 // 3])
+    assert buying.counts() == before
+
+
+def test_an_invalid_release_refuses_the_file_unless_valid_ones_are_kept(
+    buying: Procurement,
+) -> None:
+    good = [fresh(r) for r in real_package()["releases"][:3]]
+    bad = fresh(real_package()["releases"][3])
+    bad["tender"]["value"] = {"amount": "forty million", "currency": "GBP"}
+    before = buying.counts()
+    with pytest.raises(Invalid) as caught:
+        buying.ingest(package_bytes([*good, bad]))
+    assert caught.value.errors[0].field == f"{bad['ocid']}/{bad['id']} $.tender.value.amount"
+    assert buying.counts() == before
+
+    report = buying.ingest(package_bytes([*good, bad]), keep_valid=True)
+    assert report.new == 3
+    assert report.rejected == [
+        {"release": f"{bad['ocid']}/{bad['id']}", "path": "$.tender.value.amount",
+         "message": '"forty million" is not of types "null", "number"'}
+    ]  # fmt: skip
+
+
+def test_only_commercial_officers_load_data(buying: Procurement, world: World) -> None:
+    member = world.member(world.department())
+    with pytest.raises(PermissionDenied):
+        buying.ingest(package_bytes([fresh(real_package()["releases"][0])]), world.actor(member))
+
+
+def test_sme_status_from_details_scale_and_from_legacy_flags_with_provenance(
+    buying: Procurement, session
+) -> None:
+    legacy = real_package("contracts_finder_2017_2020_legacy_release_package.json")["releases"]
+    release = fresh(legacy[0])
+    buying.ingest(package_bytes([release]))
+    for party in release["parties"]:
+        if "supplier" not in party["roles"]:
+            continue
+        found = session.scalar(
+            select(Supplier).where(Supplier.normalised_name == normalise_name(party["name"]))
+        )
+        assert found is not None
+        expected = Scale.SME if party["sme"] else Scale.LARGE
+        assert found.scale is expected
+        row = found.classifications[-1]
+        assert (row.source, row.release_id) == (ClassificationSource.OCDS_SME_FLAG, release["id"])
+
+
+def test_suppliers_resolve_by_company_number_then_by_normalised_name(
+    buying: Procurement, session
+) -> None:
+    a = award_release(
+        ocid="ocds-x-res-1",
+        rid="r1",
+        date="2025-01-10T00:00:00Z",
+        suppliers=[
+            sme("GB-CFS-1", "Acme Analytics Ltd", identifier={"scheme": "GB-COH", "id": "1234567"})
+        ],
+    )
+    b = award_release(
+        ocid="ocds-x-res-2",
+        rid="r2",
+        date="2025-02-10T00:00:00Z",
+        suppliers=[
+            sme(
+                "GB-CFS-9",
+                "ACME ANALYTICS LIMITED",
+                "large",
+                identifier={"scheme": "GB-COH", "id": "01234567"},
+            )
+        ],
+    )
+    c = award_release(ocid="ocds-x-res-3", rid="r3", date="2025-03-10T00:00:00Z",
+                      suppliers=[sme("X-7", "Acme Analytics")])  # fmt: skip
+    buying.ingest(package_bytes([a, b, c]))
+    found = session.scalars(select(Supplier).where(Supplier.normalised_name == "acme analytics"))
+    [acme] = found.all()
+    assert acme.identifier == "GB-COH-01234567"
+    assert len(acme.classifications) == 3
+    assert acme.scale is Scale.SME  # the latest release (March) says SME
+    assert company_number("sc 123456") == "SC123456"
+    assert normalise_name("PETER DISPLAYS LTD T/A LIMELIGHT") == "peter displays"
+
+
+def test_an_officer_overrides_sme_status_with_evidence_and_it_is_audited(
+    buying: Procurement, world: World, session
+) -> None:
+    release = award_release(ocid="ocds-x-ov-1", rid="r1", date="2025-01-10T00:00:00Z",
+                            suppliers=[sme("S1", "Tiny Widgets Ltd", "large")])  # fmt: skip
+    buying.ingest(package_bytes([release]))
+    supplier = session.scalar(select(Supplier).where(Supplier.name == "Tiny Widgets Ltd"))
+    officer = buying.actor(buying.officer())
+    with pytest.raises(Invalid):
+        suppliers.override(session, actor=officer, supplier_id=supplier.id, scale=Scale.SME,
+                           evidence="trust me")  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        suppliers.override(session, actor=world.actor(world.member(world.department())),
+                           supplier_id=supplier.id, scale=Scale.SME, evidence="x" * 20)  # fmt: skip
+    suppliers.override(session, actor=officer, supplier_id=supplier.id, scale=Scale.SME,
+                       evidence="Companies House accounts 2024: 12 staff, £1.2m")  # fmt: skip
+    assert supplier.scale is Scale.SME
+    later = award_release(ocid="ocds-x-ov-2", rid="r2", date="2025-06-10T00:00:00Z",
+                          suppliers=[sme("S1", "Tiny Widgets Ltd", "large")])  # fmt: skip
+    buying.ingest(package_bytes([later]))
+    session.refresh(supplier)
+    assert supplier.scale is Scale.SME  # a later release does not undo the officer's decision
+    events = history_for(session, "suppliers", supplier.id)
+    assert any(
+        e.after and e.after.get("evidence", "").startswith("Companies House") for e in events
+    )
+
+
+def test_an_amendment_that_drops_a_supplier_is_kept_as_removed(
+    buying: Procurement, session
+) -> None:
+    both = [sme("S1", "Prime Co Ltd", "large"), sme("S2", "Small Partner Ltd")]
+    first = award_release(ocid="ocds-x-am-1", rid="r1", date="2025-01-10T00:00:00Z",
+                          suppliers=both)  # fmt: skip
+    second = award_release(ocid="ocds-x-am-1", rid="r2", date="2025-02-10T00:00:00Z",
+                           suppliers=both[:1], tag="awardUpdate")  # fmt: skip
+    buying.ingest(package_bytes([first]))
+    buying.ingest(package_bytes([second]))
+    award = session.scalar(select(Award).where(Award.ocid == "ocds-x-am-1"))
+    links = {link.supplier.name: link for link in award.suppliers}
+    assert links["Small Partner Ltd"].removed_by_amendment
+    assert not links["Prime Co Ltd"].removed_by_amendment
+    assert links["Prime Co Ltd"].share == 1
+    process = session.scalar(select(OcdsProcess).where(OcdsProcess.ocid == "ocds-x-am-1"))
+    compiled = json.loads(process.compiled)
+    assert process.release_count == 2
+    # OCDS merging keeps every supplier ever named on the award; the latest notice is the truth
+    assert [s["name"] for s in compiled["awards"][0]["suppliers"]] == [
+        "Prime Co Ltd",
+        "Small Partner Ltd",
+    ]
+
+
+def test_a_buyer_with_an_account_holds_its_contracts(buying: Procurement, world: World, session):
+    dwp = world.department("Department for Work and Pensions")
+    moj = world.department("Ministry of Justice")
+    release = award_release(ocid="ocds-x-own-1", rid="r1", date="2025-01-10T00:00:00Z",
+                            suppliers=[sme("S1", "A Ltd")])  # fmt: skip
+    buying.ingest(package_bytes([release]), buying.actor(buying.officer(moj)))
+    award = session.scalar(select(Award).where(Award.ocid == "ocds-x-own-1"))
+    assert award.organisation_id == dwp.id
+    assert world.user(Role.COMMERCIAL, dwp)

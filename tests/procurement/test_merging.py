@@ -1,0 +1,105 @@
+"""The single-release fast path gives exactly ocdsmerge's compiled release (the reference)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from missionhub.procurement import merging
+from tests.procurement.factories import real_package, schema_path
+
+
+def reference(release: dict[str, Any]) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return merging.merger_for(str(schema_path())).create_compiled_release([release])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "contracts_finder_2025_release_package.json",
+        "contracts_finder_2017_2020_legacy_release_package.json",
+    ],
+)
+def test_fast_path_equals_ocdsmerge_on_every_real_release(name: str) -> None:
+    for release in real_package(name)["releases"]:
+        compiled, _ = merging.compile_process([release], schema_path())
+        assert compiled == reference(release), release["id"]
+
+
+def test_duplicate_ids_go_to_ocdsmerge_with_its_warning() -> None:
+    release = {
+        "ocid": "ocds-x-1",
+        "id": "r1",
+        "date": "2025-01-01T00:00:00Z",
+        "tag": ["award"],
+        "parties": [{"id": "p", "name": "A"}, {"id": "p", "name": "B", "roles": ["supplier"]}],
+    }
+    compiled, said = merging.compile_process([release], schema_path())
+    assert compiled == reference(release)
+    assert any("Multiple objects" in s for s in said)
+
+
+def test_several_releases_are_merged_by_ocdsmerge() -> None:
+    first = {
+        "ocid": "ocds-x-1",
+        "id": "1",
+        "date": "2025-01-01T00:00:00Z",
+        "tag": ["tender"],
+        "tender": {"id": "t", "title": "Old"},
+    }
+    second = {
+        "ocid": "ocds-x-1",
+        "id": "2",
+        "date": "2025-02-01T00:00:00Z",
+        "tag": ["tenderUpdate"],
+        "tender": {"id": "t", "title": "New"},
+    }
+    compiled, _ = merging.compile_process([first, second], schema_path())
+    assert compiled["tender"]["title"] == "New"
+    assert compiled["id"] == "ocds-x-1-2025-02-01T00:00:00Z"
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text("ab", max_size=2))
+keys = st.sampled_from(["title", "amount", "scale", "roles", "details", "value", "x"])
+ids = st.one_of(st.none(), st.text("ab", min_size=1, max_size=2), st.integers(0, 3))
+
+
+def objects(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Objects, some with an ``id`` (a string or number, as OCDS ids are)."""
+    return st.builds(
+        lambda fields, ident: {**ident, **fields},
+        st.dictionaries(keys, inner, max_size=3),
+        st.fixed_dictionaries({}, optional={"id": ids}),
+    )
+
+
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), objects(inner), st.lists(objects(inner), max_size=3)
+    ),
+    max_leaves=12,
+)
+top = st.fixed_dictionaries(
+    {"ocid": st.just("ocds-x-1"), "id": st.just("r"), "date": st.just("2025-01-01T00:00:00Z")},
+    optional={
+        "tag": st.just(["award"]),
+        "parties": st.lists(objects(values), max_size=3),
+        "awards": st.lists(objects(values), max_size=3),
+        "tender": objects(values),
+        "planning": values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(top)
+def test_fast_path_equals_ocdsmerge_on_generated_releases(release: dict[str, Any]) -> None:
+    compiled, _ = merging.compile_process([release], schema_path())
+    assert compiled == reference(release)
