@@ -30,7 +30,14 @@ from missionhub.procurement.models import (
 )
 from missionhub.procurement.schemas import DeclareIn, OverrideIn, PlannedIn, ReturnIn
 from missionhub.procurement.sme_share import COLUMNS, COUNTS, RATIOS, TARGET
-from missionhub.web.deps import AppSettings, CurrentActor, DbSession, SignedInActor, csrf_protect
+from missionhub.web.deps import (
+    AppSettings,
+    CurrentActor,
+    DbSession,
+    PathId,
+    SignedInActor,
+    csrf_protect,
+)
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
 from missionhub.web.security import flash
@@ -126,7 +133,7 @@ async def ingest_upload(
 
 @router.get("/procurement/ingests/{ingest_id}", response_class=HTMLResponse)
 def ingest_page(
-    request: Request, ingest_id: int, session: DbSession, actor: SignedInActor
+    request: Request, ingest_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     reports.require_civil_servant(actor)
     record = session.get(OcdsIngest, ingest_id)
@@ -185,7 +192,7 @@ async def spend_upload(
 
 @router.get("/procurement/spend/{upload_id}", response_class=HTMLResponse)
 def spend_page(
-    request: Request, upload_id: int, session: DbSession, actor: SignedInActor
+    request: Request, upload_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     upload = spend.get_upload(session, actor=actor, upload_id=upload_id)
     lines = session.scalars(
@@ -277,7 +284,7 @@ def _supplier_page(
 
 @router.get("/procurement/suppliers/{supplier_id}", response_class=HTMLResponse)
 def supplier_page(
-    request: Request, supplier_id: int, session: DbSession, actor: SignedInActor
+    request: Request, supplier_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _supplier_page(request, session, actor, supplier_id, FormResult({}))
 
@@ -286,7 +293,7 @@ def supplier_page(
     "/procurement/suppliers/{supplier_id}", response_class=HTMLResponse, response_model=None
 )
 async def supplier_override(
-    request: Request, supplier_id: int, session: DbSession, actor: SignedInActor,
+    request: Request, supplier_id: PathId, session: DbSession, actor: SignedInActor,
     settings: AppSettings,
 ) -> Response:  # fmt: skip
     data, result = parse(
@@ -312,7 +319,7 @@ async def supplier_override(
 
 @router.get("/procurement/awards/{award_id}", response_class=HTMLResponse)
 def award_page(
-    request: Request, award_id: int, session: DbSession, actor: SignedInActor
+    request: Request, award_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     award = supply_chain.get_award(session, actor=actor, award_id=award_id)
     returns = session.scalars(
@@ -359,7 +366,7 @@ def _return_form(
 
 @router.get("/procurement/awards/{award_id}/returns/new", response_class=HTMLResponse)
 def new_return(
-    request: Request, award_id: int, session: DbSession, actor: SignedInActor
+    request: Request, award_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
     return _return_form(request, session, actor, award_id, FormResult({"source": "supplier"}))
 
@@ -368,7 +375,7 @@ def new_return(
     "/procurement/awards/{award_id}/returns/new", response_class=HTMLResponse, response_model=None
 )
 async def create_return(
-    request: Request, award_id: int, session: DbSession, actor: SignedInActor,
+    request: Request, award_id: PathId, session: DbSession, actor: SignedInActor,
     settings: AppSettings,
 ) -> Response:  # fmt: skip
     form = await request.form()
@@ -429,7 +436,7 @@ def _payment_rows(values: dict[str, Any]) -> tuple[list[Any], dict[str, str]]:
     "/procurement/awards/{award_id}/named", response_class=HTMLResponse, response_model=None
 )
 async def declare_named(
-    request: Request, award_id: int, session: DbSession, actor: SignedInActor,
+    request: Request, award_id: PathId, session: DbSession, actor: SignedInActor,
     settings: AppSettings,
 ) -> Response:  # fmt: skip
     data, result = parse(
@@ -564,7 +571,7 @@ async def create_planned(
 
 @router.get("/pipeline/{planned_id}.json")
 def planned_json(
-    request: Request, planned_id: int, session: DbSession, actor: CurrentActor
+    request: Request, planned_id: PathId, session: DbSession, actor: CurrentActor
 ) -> Response:
     planned = pipeline.get_planned(session, actor=actor, planned_id=planned_id)
     package = pipeline.planning_package(
@@ -575,7 +582,7 @@ def planned_json(
 
 @router.get("/pipeline/{planned_id}", response_class=HTMLResponse)
 def planned_page(
-    request: Request, planned_id: int, session: DbSession, actor: CurrentActor
+    request: Request, planned_id: PathId, session: DbSession, actor: CurrentActor
 ) -> HTMLResponse:
     planned = pipeline.get_planned(session, actor=actor, planned_id=planned_id)
     mission = session.get(Mission, planned.mission_id) if planned.mission_id else None

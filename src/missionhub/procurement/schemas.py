@@ -6,32 +6,25 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from missionhub.accounts.permissions import Visibility
+from missionhub.db.base import MAX_ID
 from missionhub.procurement.models import NoticeType, ReturnSource, Scale
+from missionhub.validation import InputModel
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2, allow_inf_nan=False)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-class PaymentIn(_In):
+class PaymentIn(InputModel):
     subcontractor: str = Field(min_length=1, max_length=300)
     company_number: str | None = Field(None, max_length=20)
     amount: Amount
 
 
-class ReturnIn(_In):
-    award_id: int = Field(gt=0)
-    prime_supplier_id: int = Field(gt=0)
+class ReturnIn(InputModel):
+    award_id: int = Field(gt=0, le=MAX_ID)
+    prime_supplier_id: int = Field(gt=0, le=MAX_ID)
     period_start: date
     period_end: date
     revenue: Amount
@@ -49,19 +42,19 @@ class ReturnIn(_In):
         return value
 
 
-class DeclareIn(_In):
+class DeclareIn(InputModel):
     subcontractor: str = Field(min_length=1, max_length=300)
     company_number: str | None = Field(None, max_length=20)
     planned_amount: Amount | None = None
     named_on: date
 
 
-class OverrideIn(_In):
+class OverrideIn(InputModel):
     scale: Scale
     evidence: str = Field(min_length=10, max_length=5000)
 
 
-class PlannedIn(_In):
+class PlannedIn(InputModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=20_000)
     estimated_value: Amount
@@ -71,10 +64,10 @@ class PlannedIn(_In):
     contract_start: date | None = None
     contract_end: date | None = None
     sme_suitable: bool = False
-    mission_id: int | None = Field(None, gt=0)
-    use_case_id: int | None = Field(None, gt=0)
+    mission_id: int | None = Field(None, gt=0, le=MAX_ID)
+    use_case_id: int | None = Field(None, gt=0, le=MAX_ID)
     visibility: Visibility = Visibility.PUBLISHED
-    organisation_id: int | None = Field(None, gt=0)
+    organisation_id: int | None = Field(None, gt=0, le=MAX_ID)
 
     @field_validator("contract_end")
     @classmethod
