@@ -77,12 +77,16 @@ def read_input(path: Path) -> InputFile:
     raise Invalid("The input must be a .csv or .parquet file", field="input")
 
 
-def _column_errors(table: pa.Table, schema: LinkageSchema, options: EncodeOptions) -> list[FieldError]:
+def _column_errors(
+    table: pa.Table, schema: LinkageSchema, options: EncodeOptions
+) -> list[FieldError]:
     wanted = [options.column_for(f.name) for f in schema.fields]
     wanted += [c for c in (options.id_column, options.truth_column) if c]
     missing = [c for c in dict.fromkeys(wanted) if c not in table.column_names]
     errors = [FieldError(f"column {c}", "is missing from the input") for c in missing]
-    if options.id_column and options.id_column in {options.column_for(f.name) for f in schema.fields}:
+    if options.id_column and options.id_column in {
+        options.column_for(f.name) for f in schema.fields
+    }:
         errors.append(
             FieldError(
                 f"column {options.id_column}",
@@ -96,15 +100,19 @@ def _record_ids(inp: InputFile, options: EncodeOptions) -> tuple[list[str], list
     n = inp.table.num_rows
     if not options.id_column:
         return [str(i + 1) for i in range(n)], []
-    values = [
-        "" if v is None else str(v) for v in inp.table.column(options.id_column).to_pylist()
-    ]
+    values = ["" if v is None else str(v) for v in inp.table.column(options.id_column).to_pylist()]
     errors, seen = [], set()
     for i, value in enumerate(values):
         if not value or len(value) > MAX_RECORD_ID:
-            errors.append(row_error(inp.where(i), "must be 1 to 64 characters", options.id_column, inp.source))
+            errors.append(
+                row_error(inp.where(i), "must be 1 to 64 characters", options.id_column, inp.source)
+            )
         elif value in seen:
-            errors.append(row_error(inp.where(i), "repeats an earlier record id", options.id_column, inp.source))
+            errors.append(
+                row_error(
+                    inp.where(i), "repeats an earlier record id", options.id_column, inp.source
+                )
+            )
         seen.add(value)
     return values, errors
 

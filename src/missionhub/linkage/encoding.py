@@ -189,9 +189,11 @@ class ClkEncoder:
             all_rows.append(rows)
             all_vectors.append((table, ids[inverse]))
         rows = np.concatenate(all_rows) if all_rows else np.zeros(0, np.int64)
-        vectors = np.concatenate(
-            [table.matrix()[ids] for table, ids in all_vectors]
-        ) if all_vectors else np.zeros((0, width), np.uint8)
+        vectors = (
+            np.concatenate([table.matrix()[ids] for table, ids in all_vectors])
+            if all_vectors
+            else np.zeros((0, width), np.uint8)
+        )
         return or_by_row(rows, vectors, n, width)
 
 
@@ -236,6 +238,8 @@ def truth_hash(secret: bytes, schema: LinkageSchema, values: pa.Array) -> list[b
     """Ground truth for evaluation, keyed like everything else so the hub never sees it raw."""
     key = derive_key(secret, schema, "truth")
     return [
-        None if v in (None, "") else hashlib.blake2b(str(v).encode(), key=key, digest_size=16).digest()
+        None
+        if v in (None, "")
+        else hashlib.blake2b(str(v).encode(), key=key, digest_size=16).digest()
         for v in values.to_pylist()
     ]

@@ -162,7 +162,11 @@ def _column_errors(table: pa.Table, schema: LinkageSchema, meta: EncodingsMeta) 
         if name not in table.column_names:
             errors.append(FieldError(f"column {name}", "is missing"))
         elif table.schema.field(name).type != dtype:
-            errors.append(FieldError(f"column {name}", f"must be {dtype}, not {table.schema.field(name).type}"))
+            errors.append(
+                FieldError(
+                    f"column {name}", f"must be {dtype}, not {table.schema.field(name).type}"
+                )
+            )
     if table.num_rows != meta.records:
         errors.append(FieldError("file", f"holds {table.num_rows} rows but says {meta.records}"))
     if table.num_rows == 0:
@@ -174,13 +178,19 @@ def _record_id_errors(record_ids: np.ndarray) -> list[FieldError]:
     errors = []
     for i, rid in enumerate(record_ids):
         if rid is None or rid == "" or len(rid) > MAX_RECORD_ID:
-            errors.append(FieldError(f"row {i + 1}, column record_id", "must be 1 to 64 characters"))
+            errors.append(
+                FieldError(f"row {i + 1}, column record_id", "must be 1 to 64 characters")
+            )
             if len(errors) >= 20:
                 break
-    unique, counts = np.unique(record_ids[[r is not None for r in record_ids]].astype(str), return_counts=True)
+    unique, counts = np.unique(
+        record_ids[[r is not None for r in record_ids]].astype(str), return_counts=True
+    )
     dupes = unique[counts > 1]
     if len(dupes):
-        errors.append(FieldError("column record_id", f"{len(dupes)} record ids appear more than once"))
+        errors.append(
+            FieldError("column record_id", f"{len(dupes)} record ids appear more than once")
+        )
     return errors
 
 

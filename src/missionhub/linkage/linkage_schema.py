@@ -71,12 +71,16 @@ class Hardening(_Strict):
     """Defences against attacks on Bloom-filter encodings (see docs/linkage-security.md)."""
 
     balance: bool = Field(
-        True, description="Append the complement and permute with a keyed shuffle: every "
-        "encoding has the same number of ones, so weights and bit frequencies give nothing away."
+        True,
+        description="Append the complement and permute with a keyed shuffle: every "
+        "encoding has the same number of ones, so weights and bit frequencies give nothing away.",
     )
     xor_fold: bool = Field(False, description="XOR the two halves (halves the length).")
     blip: float = Field(
-        0.0, ge=0.0, lt=0.5, description="Flip each bit with this probability (randomised response)."
+        0.0,
+        ge=0.0,
+        lt=0.5,
+        description="Flip each bit with this probability (randomised response).",
     )
 
 

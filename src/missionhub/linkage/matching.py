@@ -212,7 +212,8 @@ def score_pairs(
     """Candidate pairs of two parties and their scores: (ia, ib, score)."""
     if params.method == "match-keys":
         return _key_scores(a, b, params)
-    assert a.clks is not None and b.clks is not None
+    assert a.clks is not None
+    assert b.clks is not None
     if len(a) * len(b) <= params.all_pairs_up_to:
         flat = all_pairs(len(a), len(b))
     else:
@@ -225,7 +226,9 @@ def score_pairs(
     return ia, ib, dice(a.clks, b.clks, ia, ib)
 
 
-def _key_scores(a: Party, b: Party, params: LinkParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _key_scores(
+    a: Party, b: Party, params: LinkParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     best: dict[int, float] = {}
     for rank, name in enumerate(a.match_keys):
         score = 1.0 - rank * MATCH_KEY_STEP
@@ -357,7 +360,9 @@ def _floor(scores: np.ndarray, params: LinkParams, records: int) -> float:
     return min(max(params.lowest, kth), params.threshold)
 
 
-def link(parties: Sequence[Party], params: LinkParams, progress: Progress | None = None) -> LinkOutcome:
+def link(
+    parties: Sequence[Party], params: LinkParams, progress: Progress | None = None
+) -> LinkOutcome:
     """Link two or more parties' encodings; one mapping per party, in the order given."""
     if len(parties) < 2:
         raise ValueError("linking needs at least two parties")
@@ -367,7 +372,11 @@ def link(parties: Sequence[Party], params: LinkParams, progress: Progress | None
     edges_u, edges_v, edges_s, all_scores = [], [], [], []
     for n, (x, y) in enumerate(pairs):
         base = n * (params.bands + 1)
-        tick = (lambda band, b=base: progress(b + band, steps, "Comparing encodings")) if progress else None
+        tick = (
+            (lambda band, b=base: progress(b + band, steps, "Comparing encodings"))
+            if progress
+            else None
+        )
         ia, ib, scores = score_pairs(parties[x], parties[y], params, tick)
         all_scores.append(scores)
         keep = scores >= _floor(scores, params, len(parties[x]) + len(parties[y]))
@@ -386,7 +395,11 @@ def link(parties: Sequence[Party], params: LinkParams, progress: Progress | None
     roots, confidence, merges = assign(party_of, u, v, s, params.threshold, truth)
     link_ids = new_link_ids(roots)
     mappings = [
-        Mapping(p.record_ids, link_ids[offsets[i] : offsets[i + 1]], confidence[offsets[i] : offsets[i + 1]])
+        Mapping(
+            p.record_ids,
+            link_ids[offsets[i] : offsets[i + 1]],
+            confidence[offsets[i] : offsets[i + 1]],
+        )
         for i, p in enumerate(parties)
     ]
     scores = np.concatenate(all_scores) if all_scores else np.zeros(0, np.float32)

@@ -105,9 +105,7 @@ def postcode(values: pa.Array | pa.ChunkedArray, on_invalid: OnInvalid = "reject
     """UK postcodes: upper case, no spaces (``sw1a 1aa`` -> ``SW1A1AA``); a value that is not a
     UK postcode is invalid. ``keep`` keeps its letters and digits as they are."""
     raw = _as_strings(values)
-    compact = _blank_to_null(
-        pc.replace_substring_regex(_ascii_upper(raw), r"[^A-Z0-9]+", "")
-    )
+    compact = _blank_to_null(pc.replace_substring_regex(_ascii_upper(raw), r"[^A-Z0-9]+", ""))
     valid = pc.or_(
         pc.match_substring_regex(compact, UK_POSTCODE),
         pc.is_in(compact, pa.array(UK_POSTCODE_SPECIAL)),
@@ -144,9 +142,7 @@ def _keep_positional(raw: pd.Series, formats: list[str]) -> pd.Series:
         cols = dict(zip(order, range(len(order)), strict=True))
         if set(cols) != {"%Y", "%m", "%d"}:
             continue
-        joined = (
-            parts[cols["%Y"]] + parts[cols["%m"]].str.zfill(2) + parts[cols["%d"]].str.zfill(2)
-        )
+        joined = parts[cols["%Y"]] + parts[cols["%m"]].str.zfill(2) + parts[cols["%d"]].str.zfill(2)
         result = result.where(result.notna(), joined)
     return result.where(result.notna(), kept)
 

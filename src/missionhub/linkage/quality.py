@@ -64,7 +64,9 @@ def threshold_rows(
             else (None, None, None)
         )
         rows.append(
-            ThresholdRow(round(t, 3), k, n_pairs, n_true if true_total is not None else None, p, r, f)
+            ThresholdRow(
+                round(t, 3), k, n_pairs, n_true if true_total is not None else None, p, r, f
+            )
         )
     return rows
 
