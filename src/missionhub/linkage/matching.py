@@ -51,7 +51,8 @@ class LinkParams:
     method: Method = "clk"
     bands: int = 40
     band_bits: int | None = None  # None: chosen from the data for the candidate budget
-    candidates_per_record: float = 4.0  # per band: the budget that sets band_bits
+    candidates_per_record: float = 40.0  # over all bands: the budget that sets band_bits
+    min_candidates: int = 2_000_000  # ... but never a smaller budget than this
     all_pairs_up_to: int = 30_000_000  # smaller problems compare every pair, no blocking
     max_bucket_pairs: int = 2_500
     edges_per_record: int = 10  # the quality table's floor rises until edges fit this budget
@@ -145,7 +146,8 @@ def choose_band_bits(a: np.ndarray, b: np.ndarray, params: LinkParams) -> int:
     if params.band_bits is not None:
         return params.band_bits
     p0 = min(max(random_agreement(a, b, params.seed), 0.5), 0.95)
-    budget = params.candidates_per_record * max(len(a), len(b))
+    total = max(params.candidates_per_record * max(len(a), len(b)), params.min_candidates)
+    budget = total / params.bands
     wanted = np.log(budget / (len(a) * len(b))) / np.log(p0)
     return int(min(max(np.ceil(wanted), 8), 64))
 

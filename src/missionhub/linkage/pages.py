@@ -5,6 +5,7 @@ and in-the-clear deduplication. Routes only translate: form -> model -> service 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from missionhub.accounts.permissions import Actor
 from missionhub.accounts.service import list_organisations
 from missionhub.errors import Conflict, Invalid
 from missionhub.linkage import dedupe_jobs, exchange, projects
-from missionhub.linkage.models import MemberRole
+from missionhub.linkage.models import LinkRun, MemberRole
 from missionhub.linkage.schemas import OwnerIn, ProjectIn, RunIn, SchemaIn
 from missionhub.settings import Settings
 from missionhub.web.deps import AppSettings, DbSession, SignedInActor, csrf_protect
@@ -120,7 +121,7 @@ def _project_page(
             "run_status": exchange.run_status,
             "is_steward": projects.is_steward(project, actor),
             "my_party": projects.owner_party(project, actor),
-            "history": history_for(session, "linkage_projects", project.id)[:20],
+            "events": history_for(session, "linkage_projects", project.id)[:20],
             "form": form or FormResult({}),
         },
         status_code=status_code,
@@ -295,9 +296,38 @@ def run_page(
             "status": exchange.run_status(run),
             "quality": run.quality,
             "my_party": projects.owner_party(project, actor),
-            "party_names": {p.organisation_id: p.organisation.name for p in project.parties},
+            **_charts(run, {p.organisation_id: p.organisation.name for p in project.parties}),
         },
     )
+
+
+def _charts(run: LinkRun, names: dict[int, str]) -> dict[str, Any]:
+    """Bars for the score histogram (log scale) and the threshold chart, and per-party counts."""
+    quality = run.quality or {}
+    histogram = [
+        {
+            "label": f"{b['lower']:.2f} to {b['upper']:.2f}",
+            "value": math.log10(b["count"] + 1),
+            "display": f"{b['count']:,}",
+        }
+        for b in quality.get("histogram", [])
+    ]
+    thresholds = [
+        {
+            "label": f"{r['threshold']:.2f}",
+            "value": r["links"],
+            "display": f"{r['links']:,}",
+            "muted": abs(r["threshold"] - run.threshold) > 1e-9,
+        }
+        for r in quality.get("thresholds", [])
+    ]
+    parties = [
+        (names.get(m.organisation_id, "Department"), records, matched)
+        for m, records, matched in zip(
+            run.mappings, quality.get("records", []), quality.get("matched", []), strict=False
+        )
+    ]
+    return {"histogram_bars": histogram, "threshold_bars": thresholds, "party_rows": parties}
 
 
 @router.get("/linkage/runs/{run_id:int}/mapping.csv")
