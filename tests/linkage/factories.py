@@ -119,10 +119,16 @@ class LinkageWorld:
         encode_file(source, out, schema, secret, options)
         return out
 
+    def as_(self, user: User) -> Any:
+        """The actor for ``user``, also set on the session as a request would (for the audit)."""
+        actor = self.world.actor(user)
+        self.s.info["actor"] = actor
+        return actor
+
     def upload(self, user: User, project: LinkageProject, path: Path) -> EncodingUpload:
         return exchange.upload_encodings(
             self.s,
-            actor=self.world.actor(user),
+            actor=self.as_(user),
             project_id=project.id,
             path=path,
             filename=path.name,
@@ -133,7 +139,7 @@ class LinkageWorld:
     def run(self, steward: User, project: LinkageProject, **data: Any) -> LinkRun:
         return exchange.start_run(
             self.s,
-            actor=self.world.actor(steward),
+            actor=self.as_(steward),
             project_id=project.id,
             data=RunIn(**data),
             root=self.root,
