@@ -35,8 +35,14 @@ PEOPLE_A = pd.DataFrame(
         "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
         "first_name": ["Olivia", "Mohammed", "Siobhan", "Tomasz", "Grace", "Rhys"],
         "last_name": ["Hughes", "Rahman", "O'Neill", "Nowak", "Adeyemi", "Price"],
-        "date_of_birth": ["1984-03-12", "1990-11-02", "1975-07-30", "2001-01-15", "1968-05-05",
-                          "1999-09-09"],
+        "date_of_birth": [
+            "1984-03-12",
+            "1990-11-02",
+            "1975-07-30",
+            "2001-01-15",
+            "1968-05-05",
+            "1999-09-09",
+        ],
         "postcode": ["CF10 1AA", "E1 6AN", "BT1 5GS", "LS1 4AP", "SE15 4QL", "SA1 1NW"],
         "sex": ["F", "M", "F", "M", "F", "M"],
         "person": ["p1", "p2", "p3", "p4", "p5", "p6"],
@@ -90,7 +96,9 @@ class LinkageWorld:
 
     def owner(self, project: LinkageProject, user: User, steward: User | None = None) -> User:
         actor = self.world.actor(steward) if steward else self.steward_actor(project)
-        projects.add_owner(self.s, actor=actor, project_id=project.id, data=OwnerIn(email=user.email))
+        projects.add_owner(
+            self.s, actor=actor, project_id=project.id, data=OwnerIn(email=user.email)
+        )
         return user
 
     def steward_actor(self, project: LinkageProject) -> Any:

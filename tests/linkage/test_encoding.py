@@ -24,7 +24,9 @@ def schema(**changes: object) -> LinkageSchema:
     return parse_schema({**person_template(), "project": "lp-" + "a" * 16, "version": 1, **changes})
 
 
-def encode_frame(tmp_path: Path, frame, options, s: LinkageSchema, secret: bytes = SECRET, suffix=".csv") -> Path:
+def encode_frame(
+    tmp_path: Path, frame, options, s: LinkageSchema, secret: bytes = SECRET, suffix=".csv"
+) -> Path:
     source = tmp_path / f"in{suffix}"
     if suffix == ".csv":
         frame.to_csv(source, index=False)
@@ -46,11 +48,16 @@ def dice_reference(a: bytes, b: bytes) -> float:
 def test_token_positions_follow_hmac_derived_keys_independently() -> None:
     s = schema()
     key = encoding.derive_key(SECRET, s, "clk", "first_name")
-    label = b"\x1f".join([b"missionhub-linkage-v1", s.project.encode(), b"person", b"1", b"clk", b"first_name"])
+    label = b"\x1f".join(
+        [b"missionhub-linkage-v1", s.project.encode(), b"person", b"1", b"clk", b"first_name"]
+    )
     assert key == hmac.new(SECRET, label, hashlib.sha256).digest()
-    expected = np.frombuffer(
-        hashlib.blake2b(b"\x00" + b"_S", key=key, digest_size=64).digest()[:40], "<u4"
-    ) % 1024
+    expected = (
+        np.frombuffer(
+            hashlib.blake2b(b"\x00" + b"_S", key=key, digest_size=64).digest()[:40], "<u4"
+        )
+        % 1024
+    )
     assert encoding.token_positions(key, b"_S", 10, 1024).tolist() == expected.tolist()
 
 
@@ -66,7 +73,9 @@ def test_the_same_name_in_two_fields_projects_or_versions_sets_different_bits() 
     assert len(keys) == 5
 
 
-def test_similar_records_have_similar_filters_and_dice_matches_a_bitwise_count(tmp_path: Path) -> None:
+def test_similar_records_have_similar_filters_and_dice_matches_a_bitwise_count(
+    tmp_path: Path,
+) -> None:
     s = schema()
     a = read_encodings(encode_frame(tmp_path, PEOPLE_A, A_OPTIONS, s), s)
     b = read_encodings(encode_frame(tmp_path, PEOPLE_B, B_OPTIONS, s), s)
@@ -100,7 +109,11 @@ def test_no_raw_identifier_or_secret_is_in_the_output(tmp_path: Path) -> None:
         text = " ".join(str(v) for col in table.columns for v in col.to_pylist())
         meta = str(table.schema.metadata)
         for raw in RAW_VALUES + [SECRET.decode()]:
-            for form in {raw, raw.upper(), normalise.name(pa.array([raw])).values[0].as_py() or raw}:
+            for form in {
+                raw,
+                raw.upper(),
+                normalise.name(pa.array([raw])).values[0].as_py() or raw,
+            }:
                 if len(form) >= 3:
                     assert form.encode() not in blob, form
                     assert form not in text and form not in meta, form
@@ -111,7 +124,9 @@ def test_parquet_and_csv_inputs_give_identical_encodings(tmp_path: Path) -> None
     (tmp_path / "c").mkdir()
     (tmp_path / "p").mkdir()
     from_csv = read_encodings(encode_frame(tmp_path / "c", PEOPLE_A, A_OPTIONS, s), s)
-    from_parquet = read_encodings(encode_frame(tmp_path / "p", PEOPLE_A, A_OPTIONS, s, suffix=".parquet"), s)
+    from_parquet = read_encodings(
+        encode_frame(tmp_path / "p", PEOPLE_A, A_OPTIONS, s, suffix=".parquet"), s
+    )
     assert np.array_equal(from_csv.clks, from_parquet.clks)
     assert from_csv.record_ids.tolist() == ["a1", "a2", "a3", "a4", "a5", "a6"]
 
@@ -121,8 +136,13 @@ def test_hardening_options_change_length_and_weight(tmp_path: Path) -> None:
     folded = schema(clk={"bits": 512, "hardening": {"balance": False, "xor_fold": True}})
     blip = schema(clk={"bits": 512, "hardening": {"balance": False, "blip": 0.1}})
     assert (plain.encoded_bits, folded.encoded_bits) == (512, 256)
-    cols = {"first_name": pa.array(["OLIVIA"]), "last_name": pa.array(["HUGHES"]),
-            "date_of_birth": pa.array(["19840312"]), "postcode": pa.array(["CF101AA"]), "sex": pa.array(["F"])}
+    cols = {
+        "first_name": pa.array(["OLIVIA"]),
+        "last_name": pa.array(["HUGHES"]),
+        "date_of_birth": pa.array(["19840312"]),
+        "postcode": pa.array(["CF101AA"]),
+        "sex": pa.array(["F"]),
+    }
     base = encoding.ClkEncoder(plain, SECRET).encode(cols, 1)
     noisy = encoding.ClkEncoder(blip, SECRET, rng=np.random.default_rng(1)).encode(cols, 1)
     flips = int(np.bitwise_count(base ^ noisy).sum())

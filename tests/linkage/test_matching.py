@@ -10,7 +10,9 @@ import pytest
 from missionhub.linkage import matching, quality
 
 
-def random_filters(rng: np.random.Generator, n: int, width: int = 32, fill: float = 0.3) -> np.ndarray:
+def random_filters(
+    rng: np.random.Generator, n: int, width: int = 32, fill: float = 0.3
+) -> np.ndarray:
     return np.packbits(rng.random((n, width * 8)) < fill, axis=1)
 
 
@@ -85,7 +87,9 @@ def test_groups_at_a_higher_threshold_are_a_prefix_of_the_same_pass() -> None:
         roots, _, merges = matching.assign(party_of, u[keep], v[keep], s[keep], threshold=t)
         assert merges == [m for m in all_merges if m.score >= t]
         snapshot, _, _ = matching.assign(party_of, u, v, s, threshold=t)
-        assert (snapshot[:, None] == snapshot[None, :]).tolist() == (roots[:, None] == roots[None, :]).tolist()
+        assert (snapshot[:, None] == snapshot[None, :]).tolist() == (
+            roots[:, None] == roots[None, :]
+        ).tolist()
 
 
 def test_link_and_quality_on_three_parties_with_ground_truth() -> None:
@@ -93,8 +97,12 @@ def test_link_and_quality_on_three_parties_with_ground_truth() -> None:
     base = random_filters(rng, 300, width=64)
     truth = np.array([f"t{i}".encode() for i in range(300)], dtype=object)
     parties = [
-        matching.Party(f"p{k}", np.array([f"{k}-{i}" for i in range(300)], dtype=object),
-                       noisy_copy(rng, base, 0.02), truth=truth)
+        matching.Party(
+            f"p{k}",
+            np.array([f"{k}-{i}" for i in range(300)], dtype=object),
+            noisy_copy(rng, base, 0.02),
+            truth=truth,
+        )
         for k in range(3)
     ]
     outcome = matching.link(parties, matching.LinkParams(threshold=0.8))

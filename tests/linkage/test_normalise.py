@@ -15,7 +15,12 @@ def values(result: normalise.Normalised) -> list[str | None]:
 def test_names_lose_case_accents_titles_and_punctuation() -> None:
     raw = pa.array(["Siobhán O'Neill", "siobhan o neill", " Dr  Jean-Paul ", "Mr", "", None])
     assert values(normalise.name(raw)) == [
-        "SIOBHANONEILL", "SIOBHANONEILL", "JEANPAUL", "MR", None, None
+        "SIOBHANONEILL",
+        "SIOBHANONEILL",
+        "JEANPAUL",
+        "MR",
+        None,
+        None,
     ]
 
 
@@ -37,7 +42,9 @@ def test_uk_postcodes_are_compacted_and_checked() -> None:
         ("19840312", ["%Y-%m-%d", "%Y%m%d"], "19840312"),
     ],
 )
-def test_dates_in_any_agreed_layout_become_yyyymmdd(raw: str, formats: list[str], expected: str) -> None:
+def test_dates_in_any_agreed_layout_become_yyyymmdd(
+    raw: str, formats: list[str], expected: str
+) -> None:
     assert values(normalise.date(pa.array([raw]), formats)) == [expected]
 
 
@@ -53,5 +60,10 @@ def test_a_date_that_is_not_real_is_invalid_unless_kept_or_blanked() -> None:
 
 def test_codes_agree_across_spellings() -> None:
     assert values(normalise.code(pa.array(["Female", "f", "MALE", "m", "X", None]))) == [
-        "F", "F", "M", "M", "X", None
+        "F",
+        "F",
+        "M",
+        "M",
+        "X",
+        None,
     ]

@@ -60,7 +60,9 @@ def test_a_steward_sets_up_a_project_with_two_departments_and_a_versioned_schema
     import json
 
     v2 = projects.new_schema_version(
-        linkage.s, actor=linkage.world.actor(cast.steward), project_id=project.id,
+        linkage.s,
+        actor=linkage.world.actor(cast.steward),
+        project_id=project.id,
         definition=json.dumps(edited),
     )
     assert (v2.version, v2.threshold, project.schema_version) == (2, 0.85, 2)
@@ -75,7 +77,9 @@ def test_a_project_needs_two_departments(cast: Cast) -> None:
 def test_a_bad_schema_names_the_field(linkage: LinkageWorld, cast: Cast, project) -> None:
     with pytest.raises(Invalid) as exc:
         projects.new_schema_version(
-            linkage.s, actor=linkage.world.actor(cast.steward), project_id=project.id,
+            linkage.s,
+            actor=linkage.world.actor(cast.steward),
+            project_id=project.id,
             definition='{"name": "person", "fields": [{"name": "dob", "kind": "birthday"}]}',
         )
     assert "definition.fields.0.kind" in str(exc.value)
@@ -91,11 +95,19 @@ def test_only_people_in_the_project_see_it_and_only_stewards_shape_it(
     for user in (cast.steward, cast.dwp_owner, cast.admin):
         projects.get_project(linkage.s, actor=world.actor(user), project_id=project.id)
     with pytest.raises(PermissionDenied):
-        projects.add_owner(linkage.s, actor=world.actor(cast.dwp_owner), project_id=project.id,
-                           data=OwnerIn(email=cast.dwp_colleague.email))
+        projects.add_owner(
+            linkage.s,
+            actor=world.actor(cast.dwp_owner),
+            project_id=project.id,
+            data=OwnerIn(email=cast.dwp_colleague.email),
+        )
     with pytest.raises(Invalid, match="one of the project's departments"):
-        projects.add_owner(linkage.s, actor=world.actor(cast.steward), project_id=project.id,
-                           data=OwnerIn(email=cast.outsider.email))
+        projects.add_owner(
+            linkage.s,
+            actor=world.actor(cast.steward),
+            project_id=project.id,
+            data=OwnerIn(email=cast.outsider.email),
+        )
 
 
 def test_owners_upload_link_and_each_downloads_only_its_own_mapping(
@@ -113,15 +125,25 @@ def test_owners_upload_link_and_each_downloads_only_its_own_mapping(
 
     dwp = {r["record_id"]: r for r in mapping_rows(linkage, world, cast.dwp_owner, run.id)}
     moj = {r["record_id"]: r for r in mapping_rows(linkage, world, cast.moj_owner, run.id)}
-    assert set(dwp) == {"a1", "a2", "a3", "a4", "a5", "a6"} and set(moj) == {"b1", "b2", "b3", "b4", "b5"}
+    assert set(dwp) == {"a1", "a2", "a3", "a4", "a5", "a6"} and set(moj) == {
+        "b1",
+        "b2",
+        "b3",
+        "b4",
+        "b5",
+    }
     for a, b in (("a1", "b1"), ("a2", "b2"), ("a3", "b3"), ("a4", "b4")):
         assert dwp[a]["link_id"] == moj[b]["link_id"]
         assert float(dwp[a]["match_confidence"]) >= 0.8
-    assert dwp["a5"]["match_confidence"] == "" and moj["b5"]["link_id"] not in {r["link_id"] for r in dwp.values()}
+    assert dwp["a5"]["match_confidence"] == "" and moj["b5"]["link_id"] not in {
+        r["link_id"] for r in dwp.values()
+    }
 
     for user in (cast.steward, cast.admin, cast.dwp_colleague):
         with pytest.raises((PermissionDenied, NotFound)):
-            exchange.download_mapping(linkage.s, actor=world.actor(user), run_id=run.id, root=linkage.root)
+            exchange.download_mapping(
+                linkage.s, actor=world.actor(user), run_id=run.id, root=linkage.root
+            )
     downloads = linkage.s.scalars(select(MappingDownload)).all()
     assert {d.user_id for d in downloads} == {cast.dwp_owner.id, cast.moj_owner.id}
 
@@ -147,8 +169,11 @@ def test_uploads_and_downloads_are_in_the_audit_log_without_raw_identifiers(
     linkage.work()
     mapping_rows(linkage, world, cast.dwp_owner, run.id)
     linkage.s.flush()
-    events = linkage.s.scalars(select(AuditEvent).where(AuditEvent.record_type == "linkage_projects",
-                                                        AuditEvent.record_id == str(project.id))).all()
+    events = linkage.s.scalars(
+        select(AuditEvent).where(
+            AuditEvent.record_type == "linkage_projects", AuditEvent.record_id == str(project.id)
+        )
+    ).all()
     kinds = {(e.entity_type, e.actor_user_id) for e in events}
     assert ("linkage_uploads", cast.dwp_owner.id) in kinds
     assert ("linkage_uploads", cast.moj_owner.id) in kinds
@@ -171,7 +196,9 @@ def test_uploads_from_non_owners_are_refused(linkage: LinkageWorld, cast: Cast, 
 
 
 def stored_nothing(linkage: LinkageWorld) -> bool:
-    return not linkage.s.scalars(select(EncodingUpload)).all() and not list(linkage.root.rglob("*.parquet"))
+    return not linkage.s.scalars(select(EncodingUpload)).all() and not list(
+        linkage.root.rglob("*.parquet")
+    )
 
 
 def test_encodings_of_another_schema_version_or_project_are_refused_and_nothing_stored(
@@ -181,8 +208,12 @@ def test_encodings_of_another_schema_version_or_project_are_refused_and_nothing_
 
     old = linkage.encode(project, PEOPLE_A, A_OPTIONS)
     definition = linkage.schema(project).model_dump(mode="json", exclude={"version", "project"})
-    projects.new_schema_version(linkage.s, actor=linkage.world.actor(cast.steward),
-                                project_id=project.id, definition=json.dumps(definition))
+    projects.new_schema_version(
+        linkage.s,
+        actor=linkage.world.actor(cast.steward),
+        project_id=project.id,
+        definition=json.dumps(definition),
+    )
     with pytest.raises(Invalid, match="version 1 of the schema; the project uses version 2"):
         linkage.upload(cast.dwp_owner, project, old)
     other = linkage.project(cast.steward, [cast.dwp, cast.moj], name="Another project")
@@ -196,9 +227,13 @@ def test_encodings_of_another_schema_version_or_project_are_refused_and_nothing_
     assert stored_nothing(linkage)
 
 
-def test_encodings_with_another_secret_are_refused(linkage: LinkageWorld, cast: Cast, project) -> None:
+def test_encodings_with_another_secret_are_refused(
+    linkage: LinkageWorld, cast: Cast, project
+) -> None:
     linkage.upload(cast.dwp_owner, project, linkage.encode(project, PEOPLE_A, A_OPTIONS))
-    wrong = linkage.encode(project, PEOPLE_B, B_OPTIONS, secret=b"another-secret-nobody-agreed-to-0123456789")
+    wrong = linkage.encode(
+        project, PEOPLE_B, B_OPTIONS, secret=b"another-secret-nobody-agreed-to-0123456789"
+    )
     with pytest.raises(Invalid, match="different secret"):
         linkage.upload(cast.moj_owner, project, wrong)
 
@@ -214,7 +249,9 @@ def test_a_tampered_file_is_refused_whole(linkage: LinkageWorld, cast: Cast, pro
     assert stored_nothing(linkage)
 
 
-def test_a_run_waits_for_every_department(linkage: LinkageWorld, world: World, cast: Cast, project) -> None:
+def test_a_run_waits_for_every_department(
+    linkage: LinkageWorld, world: World, cast: Cast, project
+) -> None:
     linkage.upload(cast.dwp_owner, project, linkage.encode(project, PEOPLE_A, A_OPTIONS))
     with pytest.raises(Conflict, match="Waiting for encodings from Ministry of Justice"):
         linkage.run(cast.steward, project)
@@ -235,9 +272,15 @@ def test_three_departments_link_in_one_run(linkage: LinkageWorld, world: World, 
     linkage.work()
     linkage.s.refresh(run)
     assert run.quality is not None and len(run.quality["records"]) == 3
-    hmt_rows = {r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.outsider, run.id)}
-    dwp_rows = {r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.dwp_owner, run.id)}
-    moj_rows = {r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.moj_owner, run.id)}
+    hmt_rows = {
+        r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.outsider, run.id)
+    }
+    dwp_rows = {
+        r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.dwp_owner, run.id)
+    }
+    moj_rows = {
+        r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.moj_owner, run.id)
+    }
     assert hmt_rows["h1"] == dwp_rows["a1"] == moj_rows["b1"]  # exact in all three
     assert hmt_rows["h3"] == dwp_rows["a6"]  # Rhys Price: in DWP and HMT only
     assert hmt_rows["h2"] == dwp_rows["a2"] == moj_rows["b2"]  # initial, date of birth, postcode

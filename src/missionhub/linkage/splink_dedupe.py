@@ -41,6 +41,7 @@ class Columns:
 
 def prepare(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """``unique_id`` plus each present field, normalised as the encoder normalises it."""
+    frame = frame.reset_index(drop=True)
     out = pd.DataFrame(index=frame.index)
     ids = frame[columns.id_column] if columns.id_column else pd.Series(range(1, len(frame) + 1))
     out["unique_id"] = ids.astype(str).to_numpy()
@@ -60,7 +61,7 @@ def prepare(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
         out[name] = result.values.to_pandas()
     if len([c for c in out.columns if c != "unique_id"]) < 2:
         raise Invalid("Give at least two of: " + ", ".join(FIELDS), field="columns")
-    return out.reset_index(drop=True)
+    return out
 
 
 def comparisons(present: list[str]) -> list[Any]:
@@ -182,12 +183,12 @@ def dedupe(
     ).as_pandas_dataframe()[["unique_id", "cluster_id"]]
     out_dir.mkdir(parents=True, exist_ok=True)
     linker.misc.save_model_to_json(str(out_dir / "model.json"), overwrite=True)
-    linker.visualisations.match_weights_chart().save(
-        str(out_dir / "match_weights.html"), overwrite=True
-    )
-    linker.visualisations.m_u_parameters_chart().save(
-        str(out_dir / "m_u_parameters.html"), overwrite=True
-    )
+    charts = {
+        "match_weights.html": linker.visualisations.match_weights_chart(),
+        "m_u_parameters.html": linker.visualisations.m_u_parameters_chart(),
+    }
+    for name, chart in charts.items():  # self-contained HTML: the libraries are inlined
+        (out_dir / name).write_text(chart.to_html(inline=True), encoding="utf-8")
     clusters.rename(columns={"unique_id": "record_id"}).to_csv(
         out_dir / "clusters.csv", index=False
     )
