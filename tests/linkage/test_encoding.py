@@ -79,7 +79,8 @@ def test_similar_records_have_similar_filters_and_dice_matches_a_bitwise_count(
     s = schema()
     a = read_encodings(encode_frame(tmp_path, PEOPLE_A, A_OPTIONS, s), s)
     b = read_encodings(encode_frame(tmp_path, PEOPLE_B, B_OPTIONS, s), s)
-    assert a.clks is not None and b.clks is not None
+    assert a.clks is not None
+    assert b.clks is not None
     same = dice_reference(a.clks[0].tobytes(), b.clks[0].tobytes())  # Olivia Hughes in both
     near = dice_reference(a.clks[1].tobytes(), b.clks[1].tobytes())  # Mohammed / Mohammad
     other = dice_reference(a.clks[0].tobytes(), b.clks[4].tobytes())  # different people
@@ -108,7 +109,7 @@ def test_no_raw_identifier_or_secret_is_in_the_output(tmp_path: Path) -> None:
         table = pq.read_table(out)
         text = " ".join(str(v) for col in table.columns for v in col.to_pylist())
         meta = str(table.schema.metadata)
-        for raw in RAW_VALUES + [SECRET.decode()]:
+        for raw in [*RAW_VALUES, SECRET.decode()]:
             for form in {
                 raw,
                 raw.upper(),
@@ -116,7 +117,8 @@ def test_no_raw_identifier_or_secret_is_in_the_output(tmp_path: Path) -> None:
             }:
                 if len(form) >= 3:
                     assert form.encode() not in blob, form
-                    assert form not in text and form not in meta, form
+                    assert form not in text, form
+                    assert form not in meta, form
 
 
 def test_parquet_and_csv_inputs_give_identical_encodings(tmp_path: Path) -> None:
@@ -189,4 +191,5 @@ def test_encodings_carry_the_schema_and_a_key_check_not_the_secret(tmp_path: Pat
     assert (meta.schema_name, meta.version, meta.fingerprint) == ("person", 1, s.fingerprint)
     assert meta.key_check == encoding.key_check(SECRET, s)
     assert meta.key_check != encoding.key_check(SECRET[::-1], s)
-    assert meta.records == 6 and meta.has_truth
+    assert meta.records == 6
+    assert meta.has_truth

@@ -60,7 +60,9 @@ def test_two_parties_get_a_one_to_one_assignment_best_first() -> None:
     scores = np.array([0.95, 0.9, 0.97])
     roots, confidence, merges = matching.assign(party_of, u, v, scores, threshold=0.8)
     # 1-2 (0.97) goes first, so 0 cannot take 2 and takes 3 instead.
-    assert roots[1] == roots[2] and roots[0] == roots[3] and roots[0] != roots[1]
+    assert roots[1] == roots[2]
+    assert roots[0] == roots[3]
+    assert roots[0] != roots[1]
     assert confidence.tolist() == [0.9, 0.97, 0.97, 0.9]
     assert [m.score for m in merges] == [0.97, 0.9]
 
@@ -110,7 +112,8 @@ def test_link_and_quality_on_three_parties_with_ground_truth() -> None:
     report = quality.summarise(outcome, 0.8)
     assert report["at_threshold"]["f1"] > 0.99
     ids = [m.link_ids for m in outcome.mappings]
-    assert (ids[0] == ids[1]).mean() > 0.99 and (ids[1] == ids[2]).mean() > 0.99
+    assert (ids[0] == ids[1]).mean() > 0.99
+    assert (ids[1] == ids[2]).mean() > 0.99
     assert len(set(ids[0])) == 300  # link ids are distinct per person
     assert all(i.startswith("L") and len(i) == 17 for i in ids[0])
 
@@ -133,5 +136,7 @@ def test_match_keys_link_exact_agreements_only() -> None:
     b = matching.Party("b", np.array(["b1", "b2", "b3", "b4"], dtype=object), None, {"m": keys_b})
     outcome = matching.link([a, b], matching.LinkParams(method="match-keys", threshold=1.0))
     ma, mb = outcome.mappings
-    assert ma.link_ids[0] == mb.link_ids[2] and ma.link_ids[1] == mb.link_ids[0]
-    assert ma.matched == 2 and mb.matched == 2  # missing keys never match each other
+    assert ma.link_ids[0] == mb.link_ids[2]
+    assert ma.link_ids[1] == mb.link_ids[0]
+    assert ma.matched == 2
+    assert mb.matched == 2

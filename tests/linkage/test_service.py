@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -118,14 +117,16 @@ def test_owners_upload_link_and_each_downloads_only_its_own_mapping(
     assert linkage.work() == 1
     linkage.s.refresh(run)
     job = linkage.s.get(Job, run.job_id)
-    assert job is not None and job.status is JobStatus.SUCCEEDED, job and job.error
+    assert job is not None
+    assert job.status is JobStatus.SUCCEEDED, job.error
     assert run.quality is not None
     assert run.quality["at_threshold"]["links"] == 4  # p1..p4; p5, p6, p7 appear once
     assert run.quality["at_threshold"]["f1"] == 1.0
 
     dwp = {r["record_id"]: r for r in mapping_rows(linkage, world, cast.dwp_owner, run.id)}
     moj = {r["record_id"]: r for r in mapping_rows(linkage, world, cast.moj_owner, run.id)}
-    assert set(dwp) == {"a1", "a2", "a3", "a4", "a5", "a6"} and set(moj) == {
+    assert set(dwp) == {"a1", "a2", "a3", "a4", "a5", "a6"}
+    assert set(moj) == {
         "b1",
         "b2",
         "b3",
@@ -135,9 +136,8 @@ def test_owners_upload_link_and_each_downloads_only_its_own_mapping(
     for a, b in (("a1", "b1"), ("a2", "b2"), ("a3", "b3"), ("a4", "b4")):
         assert dwp[a]["link_id"] == moj[b]["link_id"]
         assert float(dwp[a]["match_confidence"]) >= 0.8
-    assert dwp["a5"]["match_confidence"] == "" and moj["b5"]["link_id"] not in {
-        r["link_id"] for r in dwp.values()
-    }
+    assert dwp["a5"]["match_confidence"] == ""
+    assert moj["b5"]["link_id"] not in {r["link_id"] for r in dwp.values()}
 
     for user in (cast.steward, cast.admin, cast.dwp_colleague):
         with pytest.raises((PermissionDenied, NotFound)):
@@ -156,7 +156,8 @@ def test_one_owner_cannot_download_another_departments_mapping(
     linkage.work()
     moj_mapping = exchange.own_mapping(linkage.s, actor=world.actor(cast.moj_owner), run_id=run.id)
     dwp_mapping = exchange.own_mapping(linkage.s, actor=world.actor(cast.dwp_owner), run_id=run.id)
-    assert moj_mapping.organisation_id == cast.moj.id and dwp_mapping.organisation_id == cast.dwp.id
+    assert moj_mapping.organisation_id == cast.moj.id
+    assert dwp_mapping.organisation_id == cast.dwp.id
     dwp_ids = {r["record_id"] for r in mapping_rows(linkage, world, cast.dwp_owner, run.id)}
     assert not dwp_ids & {"b1", "b2", "b3", "b4", "b5"}
 
@@ -180,9 +181,10 @@ def test_uploads_and_downloads_are_in_the_audit_log_without_raw_identifiers(
     assert ("linkage_downloads", cast.dwp_owner.id) in kinds
     stored = b"".join(p.read_bytes() for p in linkage.root.rglob("*.parquet"))
     logged = " ".join(str(e.after) for e in events)
-    for raw in RAW_VALUES + [SECRET.decode()]:
+    for raw in [*RAW_VALUES, SECRET.decode()]:
         if len(raw) >= 4:
-            assert raw.encode() not in stored and raw.upper().encode() not in stored, raw
+            assert raw.encode() not in stored, raw
+            assert raw.upper().encode() not in stored, raw
             assert raw not in logged, raw
 
 
@@ -271,7 +273,8 @@ def test_three_departments_link_in_one_run(linkage: LinkageWorld, world: World, 
     run = linkage.run(cast.steward, project, method="match-keys")
     linkage.work()
     linkage.s.refresh(run)
-    assert run.quality is not None and len(run.quality["records"]) == 3
+    assert run.quality is not None
+    assert len(run.quality["records"]) == 3
     hmt_rows = {
         r["record_id"]: r["link_id"] for r in mapping_rows(linkage, world, cast.outsider, run.id)
     }

@@ -75,7 +75,8 @@ def test_steward_and_owners_use_the_pages(
         data={"csrf_token": token},
         files={"file": ("people.csv", b"first_name\nOlivia\n", "text/csv")},
     )
-    assert bad.status_code == 400 and "The file must end in .parquet" in bad.text
+    assert bad.status_code == 400
+    assert "The file must end in .parquet" in bad.text
     path = linkage.encode(project, PEOPLE_A, A_OPTIONS)
     ok = client.post(
         f"/linkage/{project_id}/uploads",
@@ -101,7 +102,8 @@ def test_steward_and_owners_use_the_pages(
         f"/linkage/{project_id}/runs",
         data={"csrf_token": token, "threshold": "0.8", "method": "clk"},
     )
-    assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+    assert started.status_code == 303
+    assert started.headers["location"].startswith("/jobs/")
     job_page = client.get(started.headers["location"])
     assert "Queued" in job_page.text
     work_until_empty(linkage.db)
@@ -109,7 +111,8 @@ def test_steward_and_owners_use_the_pages(
     assert run_url["status"] == "succeeded"
     runs = re.findall(r'href="/linkage/runs/(\d+)"', client.get(f"/linkage/{project_id}").text)
     report = client.get(f"/linkage/runs/{runs[0]}")
-    assert "Score distribution" in report.text and "threshold-table" in report.text
+    assert "Score distribution" in report.text
+    assert "threshold-table" in report.text
     assert "Download your department" not in report.text  # the steward gets no mapping
     assert client.get(f"/linkage/runs/{runs[0]}/mapping.csv").status_code == 403
 
@@ -150,14 +153,16 @@ def test_owners_use_the_api_and_the_cli_client(
         f"/api/linkage/projects/{project.id}/encodings",
         files={"file": ("x.parquet", b"not parquet", "application/octet-stream")},
     )
-    assert wrong.status_code == 422 and "not a Parquet encodings file" in wrong.text
+    assert wrong.status_code == 422
+    assert "not a Parquet encodings file" in wrong.text
 
     started = client.post(f"/api/linkage/projects/{project.id}/runs", json={}, headers=steward)
     assert started.status_code == 202
     run_id = started.json()["run_id"]
     work_until_empty(linkage.db)
     run = client.get(f"/api/linkage/runs/{run_id}", headers=steward).json()
-    assert run["status"] == "succeeded" and run["quality"]["at_threshold"]["links"] == 4
+    assert run["status"] == "succeeded"
+    assert run["quality"]["at_threshold"]["links"] == 4
 
     client.headers.update(moj)
     out = tmp_path / "moj-mapping.csv"
@@ -173,7 +178,8 @@ def test_cli_keygen_and_encode_offline(tmp_path: Path, linkage: LinkageWorld, ca
     runner = CliRunner()
     key = tmp_path / "secret.key"
     assert runner.invoke(cli_app, ["linkage", "keygen", "-o", str(key)]).exit_code == 0
-    assert len(key.read_text().strip()) == 64 and oct(key.stat().st_mode)[-3:] == "600"
+    assert len(key.read_text().strip()) == 64
+    assert oct(key.stat().st_mode)[-3:] == "600"
     assert runner.invoke(cli_app, ["linkage", "keygen", "-o", str(key)]).exit_code == 1
     project = linkage.project(cast.steward, [cast.dwp, cast.moj])
     schema_file = tmp_path / "schema.json"
@@ -204,7 +210,10 @@ def test_cli_keygen_and_encode_offline(tmp_path: Path, linkage: LinkageWorld, ca
     ]
     result = runner.invoke(cli_app, args)
     assert result.exit_code == 0, result.output
-    assert "Encoded 5 records" in result.output and out.exists()
+    assert "Encoded 5 records" in result.output
+    assert out.exists()
     out.unlink()
     bad = runner.invoke(cli_app, [*args[:-4], "--date-format", "date_of_birth=%Y-%m-%d"])
-    assert bad.exit_code == 1 and "not a real date" in bad.output and not out.exists()
+    assert bad.exit_code == 1
+    assert "not a real date" in bad.output
+    assert not out.exists()
