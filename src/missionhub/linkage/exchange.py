@@ -9,6 +9,7 @@ import csv
 import io
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,33 +184,58 @@ def _party(upload: EncodingUpload, encodings: Encodings) -> matching.Party:
     )
 
 
-def run_link(session: Session, run: LinkRun, root: Path, progress: matching.Progress) -> LinkRun:
-    """Compare the run's encodings, write each party's mapping and keep the quality report."""
+@dataclass(frozen=True)
+class RunInputs:
+    run_id: int
+    threshold: float
+    method: str
+    organisation_ids: list[int]
+    parties: list[matching.Party]
+
+
+def load_run(session: Session, run_id: int, root: Path) -> RunInputs:
+    """Everything a run compares: its settings and each party's checked encodings."""
+    run = session.get(LinkRun, run_id)
+    if run is None:
+        raise NotFound("The link run no longer exists")
     project = session.get(LinkageProject, run.project_id)
     assert project is not None
     schema = current_schema(session, project)
     uploads = [session.get(EncodingUpload, int(i)) for i in run.upload_ids]
-    parties = [
-        _party(u, read_encodings(upload_path(root, u), schema)) for u in uploads if u is not None
-    ]
-    params = matching.LinkParams(threshold=run.threshold, method=run.method)  # type: ignore[arg-type]
-    outcome = matching.link(parties, params, progress)
+    present = [u for u in uploads if u is not None]
+    parties = [_party(u, read_encodings(upload_path(root, u), schema)) for u in present]
+    orgs = [u.organisation_id for u in present]
+    return RunInputs(run.id, run.threshold, run.method, orgs, parties)
+
+
+def compare(inputs: RunInputs, progress: matching.Progress | None = None) -> matching.LinkOutcome:
+    method: matching.Method = "match-keys" if inputs.method == "match-keys" else "clk"
+    params = matching.LinkParams(threshold=inputs.threshold, method=method)
+    return matching.link(inputs.parties, params, progress)
+
+
+def record_run(
+    session: Session, inputs: RunInputs, outcome: matching.LinkOutcome, root: Path
+) -> LinkRun:
+    """Write each party's mapping file and row, and keep the quality report with the run."""
+    run = session.get(LinkRun, inputs.run_id)
+    if run is None:
+        raise NotFound("The link run no longer exists")
     written: list[Path] = []
     try:
-        for upload, mapping in zip(uploads, outcome.mappings, strict=True):
-            assert upload is not None
-            path = mapping_path(root, run, upload.organisation_id)
+        for org_id, mapping in zip(inputs.organisation_ids, outcome.mappings, strict=True):
+            path = mapping_path(root, run, org_id)
             _write_mapping(path, mapping)
             written.append(path)
             session.add(
                 LinkMapping(
                     run_id=run.id,
-                    organisation_id=upload.organisation_id,
+                    organisation_id=org_id,
                     records=len(mapping.record_ids),
                     matched=mapping.matched,
                 )
             )
-        run.quality = quality.summarise(outcome, run.threshold)
+        run.quality = quality.summarise(outcome, inputs.threshold)
         run.finished_at = utcnow()
         session.flush()
     except BaseException:
@@ -221,15 +247,18 @@ def run_link(session: Session, run: LinkRun, root: Path, progress: matching.Prog
 
 @jobs.handler(JOB_KIND)
 def _link_job(session: Session, ctx: jobs.JobContext) -> dict[str, Any]:
-    run = session.get(LinkRun, ctx.params["run_id"])
-    if run is None:
-        raise NotFound("The link run no longer exists")
-    run_link(session, run, Path(ctx.params["root"]), ctx.progress)
-    matched = run.quality["at_threshold"]["links"] if run.quality else 0
+    # Read in a short transaction of its own and write only at the end: the handler's session
+    # is first used after the last progress report, so SQLite never holds a stale snapshot.
+    root = Path(ctx.params["root"])
+    with ctx.db.transaction() as reading:
+        inputs = load_run(reading, ctx.params["run_id"], root)
+    outcome = compare(inputs, ctx.progress)
+    run = record_run(session, inputs, outcome, root)
+    links = run.quality["at_threshold"]["links"] if run.quality else 0
     return {
         "link": f"/linkage/runs/{run.id}",
         "link_text": "See the linkage quality report",
-        "links": matched,
+        "links": links,
     }
 
 
