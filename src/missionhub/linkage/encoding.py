@@ -79,6 +79,7 @@ class TokenTable:
     bits: int
     index: dict[bytes, int] = field(default_factory=dict)
     vectors: list[np.ndarray] = field(default_factory=list)
+    _matrix: np.ndarray | None = None
 
     def ids(self, tokens: list[bytes]) -> np.ndarray:
         out = np.empty(len(tokens), dtype=np.int64)
@@ -89,24 +90,34 @@ class TokenTable:
                 row = np.zeros(self.bits, dtype=bool)
                 row[token_positions(self.key, token, self.k, self.bits)] = True
                 self.vectors.append(np.packbits(row))
+                self._matrix = None
             out[i] = found
         return out
 
     def matrix(self) -> np.ndarray:
-        return np.vstack(self.vectors) if self.vectors else np.zeros((0, self.bits // 8), np.uint8)
+        if self._matrix is None:
+            self._matrix = (
+                np.vstack(self.vectors) if self.vectors else np.zeros((0, self.bits // 8), np.uint8)
+            )
+        return self._matrix
 
 
 def _binary(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Offsets, bytes and validity of a string array (values longer than the cap are cut)."""
+    """Offsets, bytes and validity of a string array (values longer than the cap are cut).
+    Offsets index the array's own data buffer, so slices are read without copying."""
     values = pc.utf8_slice_codeunits(values, 0, MAX_TOKEN_CHARS)
     binary = pc.cast(values, pa.binary())
     validity = np.asarray(binary.is_valid())
-    binary = pc.fill_null(binary, b"")
-    binary = pa.array(binary.to_numpy(zero_copy_only=False), type=pa.binary())  # offset 0
     buffers = binary.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=np.int32)[: len(binary) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0)
-    return offsets, data.astype(np.uint8, copy=False), validity
+    offsets = np.frombuffer(buffers[1], dtype=np.int32)[
+        binary.offset : binary.offset + len(binary) + 1
+    ]
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    return offsets, data, validity
 
 
 def qgram_tokens(values: pa.Array, q: int) -> tuple[np.ndarray, list[bytes], np.ndarray]:
