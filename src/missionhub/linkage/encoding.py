@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,11 +73,14 @@ def token_positions(key: bytes, token: bytes, k: int, bits: int) -> np.ndarray:
 
 @dataclass
 class TokenTable:
-    """The packed bit vector of every token seen so far in one field (a cache across chunks)."""
+    """The packed bit vector of every token seen so far in one field (a cache across chunks).
+    Row 0 is the empty vector, used to pad records with fewer tokens."""
 
     key: bytes
     k: int
     bits: int
+    place: Callable[[np.ndarray], np.ndarray]
+    width: int  # bits in each stored vector (after ``place``)
     index: dict[bytes, int] = field(default_factory=dict)
     vectors: list[np.ndarray] = field(default_factory=list)
     _matrix: np.ndarray | None = None
@@ -86,19 +90,19 @@ class TokenTable:
         for i, token in enumerate(tokens):
             found = self.index.get(token)
             if found is None:
-                found = self.index[token] = len(self.vectors)
-                row = np.zeros(self.bits, dtype=bool)
-                row[token_positions(self.key, token, self.k, self.bits)] = True
+                found = self.index[token] = len(self.vectors) + 1
+                row = np.zeros(self.width, dtype=bool)
+                row[self.place(token_positions(self.key, token, self.k, self.bits))] = True
                 self.vectors.append(np.packbits(row))
                 self._matrix = None
             out[i] = found
         return out
 
     def matrix(self) -> np.ndarray:
+        """All vectors as 64-bit words, row 0 empty."""
         if self._matrix is None:
-            self._matrix = (
-                np.vstack(self.vectors) if self.vectors else np.zeros((0, self.bits // 8), np.uint8)
-            )
+            rows = [np.zeros(self.width // 8, np.uint8), *self.vectors]
+            self._matrix = np.ascontiguousarray(np.vstack(rows)).view(np.uint64)
         return self._matrix
 
 
@@ -120,10 +124,19 @@ def _binary(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return offsets, data, validity
 
 
-def qgram_tokens(values: pa.Array, q: int) -> tuple[np.ndarray, list[bytes], np.ndarray]:
-    """Every padded q-gram of every value: (row of each token, distinct tokens, token index).
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of one column: the row and position of each, and each one's distinct index."""
 
-    ``SMITH`` with q=2 gives _S SM MI IT TH H_. Missing values give no tokens."""
+    rows: np.ndarray
+    positions: np.ndarray
+    distinct: list[bytes]
+    inverse: np.ndarray
+
+
+def qgram_tokens(values: pa.Array, q: int) -> Tokens:
+    """Every padded q-gram of every value. ``SMITH`` with q=2 gives _S SM MI IT TH H_.
+    Missing values give no tokens."""
     pad = "_" * (q - 1)
     padded = pc.binary_join_element_wise(pad, values, pad, "")
     offsets, data, validity = _binary(padded)
@@ -137,26 +150,29 @@ def qgram_tokens(values: pa.Array, q: int) -> tuple[np.ndarray, list[bytes], np.
     for j in range(q):
         codes |= data[at + j].astype(np.uint32) << np.uint32(8 * j)
     unique, inverse = np.unique(codes, return_inverse=True)
-    tokens = [int(c).to_bytes(q, "little") for c in unique]
-    return rows, tokens, inverse
+    return Tokens(rows, within, [int(c).to_bytes(q, "little") for c in unique], inverse)
 
 
-def whole_tokens(values: pa.Array) -> tuple[np.ndarray, list[bytes], np.ndarray]:
+def whole_tokens(values: pa.Array) -> Tokens:
     """One token per present value (for coded fields such as sex)."""
     encoded = pc.dictionary_encode(values)
     indices = np.asarray(encoded.indices.fill_null(-1))
     rows = np.nonzero(indices >= 0)[0]
-    tokens = [v.encode() for v in encoded.dictionary.to_pylist()]
-    return rows, tokens, indices[rows]
+    distinct = [v.encode() for v in encoded.dictionary.to_pylist()]
+    return Tokens(rows, np.zeros(len(rows), np.int64), distinct, indices[rows])
 
 
-def field_tokens(spec: FieldSpec, values: pa.Array) -> tuple[np.ndarray, list[bytes], np.ndarray]:
+def field_tokens(spec: FieldSpec, values: pa.Array) -> Tokens:
     return whole_tokens(values) if spec.kind == "code" else qgram_tokens(values, spec.q)
 
 
 @dataclass
 class ClkEncoder:
-    """Encodes batches of normalised columns into packed CLKs, keeping per-field token caches."""
+    """Encodes batches of normalised columns into packed CLKs, keeping per-field token caches.
+
+    Balancing (Schnell 2016) is concat(B, not B) under a keyed permutation. It is computed on
+    packed words: each token's vector holds its bits' places in both halves, so the balanced
+    filter is OR(first places) | (second-half mask AND NOT OR(second places))."""
 
     schema: LinkageSchema
     secret: bytes
@@ -166,58 +182,55 @@ class ClkEncoder:
     def __post_init__(self) -> None:
         assert self.schema.clk is not None
         bits = self.schema.clk.bits
+        seed = int.from_bytes(derive_key(self.secret, self.schema, "balance")[:16], "little")
+        permutation = np.random.default_rng(seed).permutation(2 * bits)
+        self.inverse = np.argsort(permutation)
+        self.balanced = self.schema.clk.hardening.balance
+        self.second_half = np.packbits(permutation >= bits).view(np.uint64)
+        width = 4 * bits if self.balanced else bits
         for spec in self.schema.fields:
             if spec.weight:
                 key = derive_key(self.secret, self.schema, "clk", spec.name)
-                self.tables[spec.name] = TokenTable(key, spec.weight, bits)
-        seed = int.from_bytes(derive_key(self.secret, self.schema, "balance")[:16], "little")
-        self.permutation = np.random.default_rng(seed).permutation(2 * bits)
+                self.tables[spec.name] = TokenTable(key, spec.weight, bits, self._place, width)
+
+    def _place(self, positions: np.ndarray) -> np.ndarray:
+        if not self.balanced:
+            return positions
+        bits = len(self.inverse) // 2
+        return np.concatenate([self.inverse[positions], 2 * bits + self.inverse[bits + positions]])
 
     def encode(self, columns: dict[str, pa.Array], n: int) -> np.ndarray:
         """Packed CLKs (n x bytes) for ``n`` records whose normalised fields are ``columns``."""
         assert self.schema.clk is not None
-        raw = self._bloom(columns, n)
+        words = self._accumulate(columns, n)
+        if self.balanced:
+            half = words.shape[1] // 2
+            words = words[:, :half] | (self.second_half & ~words[:, half:])
+        out = np.ascontiguousarray(words).view(np.uint8)
         hardening = self.schema.clk.hardening
-        if not (hardening.balance or hardening.xor_fold or hardening.blip):
-            return raw
-        bits = np.unpackbits(raw, axis=1)
-        if hardening.balance:
-            bits = np.concatenate([bits, 1 - bits], axis=1)[:, self.permutation]
         if hardening.xor_fold:
-            half = bits.shape[1] // 2
-            bits = bits[:, :half] ^ bits[:, half:]
+            half = out.shape[1] // 2
+            out = out[:, :half] ^ out[:, half:]
         if hardening.blip:
-            bits = bits ^ (self.rng.random(bits.shape) < hardening.blip)
-        return np.packbits(bits.astype(np.uint8), axis=1)
+            flips = np.packbits(self.rng.random((n, out.shape[1] * 8)) < hardening.blip, axis=1)
+            out = out ^ flips
+        return np.ascontiguousarray(out)
 
-    def _bloom(self, columns: dict[str, pa.Array], n: int) -> np.ndarray:
-        assert self.schema.clk is not None
-        width = self.schema.clk.bits // 8
-        all_rows, all_vectors = [], []
+    def _accumulate(self, columns: dict[str, pa.Array], n: int) -> np.ndarray:
+        """OR of every token vector of each record, as 64-bit words."""
+        width = next(iter(self.tables.values())).width if self.tables else 64
+        acc = np.zeros((n, width // 64), dtype=np.uint64)
         for name, table in self.tables.items():
-            rows, tokens, inverse = field_tokens(self.schema.field(name), columns[name])
-            ids = table.ids(tokens)
-            all_rows.append(rows)
-            all_vectors.append((table, ids[inverse]))
-        rows = np.concatenate(all_rows) if all_rows else np.zeros(0, np.int64)
-        vectors = (
-            np.concatenate([table.matrix()[ids] for table, ids in all_vectors])
-            if all_vectors
-            else np.zeros((0, width), np.uint8)
-        )
-        return or_by_row(rows, vectors, n, width)
-
-
-def or_by_row(rows: np.ndarray, vectors: np.ndarray, n: int, width: int) -> np.ndarray:
-    """OR together the token vectors of each row (rows without tokens stay all zero)."""
-    out = np.zeros((n, width), dtype=np.uint8)
-    if len(rows) == 0:
-        return out
-    order = np.argsort(rows, kind="stable")
-    rows, vectors = rows[order], vectors[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    out[rows[starts]] = np.bitwise_or.reduceat(vectors, starts, axis=0)
-    return out
+            tokens = field_tokens(self.schema.field(name), columns[name])
+            if not len(tokens.rows):
+                continue
+            ids = table.ids(tokens.distinct)[tokens.inverse]
+            dense = np.zeros((n, int(tokens.positions.max()) + 1), dtype=np.int64)
+            dense[tokens.rows, tokens.positions] = ids
+            matrix = table.matrix()
+            for j in range(dense.shape[1]):
+                acc |= matrix[dense[:, j]]
+        return acc
 
 
 def _transform(values: pa.Array, transform: str) -> pa.Array:
