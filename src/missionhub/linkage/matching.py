@@ -55,7 +55,7 @@ class LinkParams:
     min_candidates: int = 2_000_000  # ... but never a smaller budget than this
     all_pairs_up_to: int = 30_000_000  # smaller problems compare every pair, no blocking
     max_bucket_pairs: int = 2_500
-    edges_per_record: int = 10  # the quality table's floor rises until edges fit this budget
+    edges_per_record: int = 3  # the quality table's floor rises until edges fit this budget
     seed: int = 20_250_101
 
     @property
@@ -312,16 +312,18 @@ def assign(
     confidence = np.full(len(party_of), np.nan)
     merges: list[Merge] = []
     snapshot: tuple[np.ndarray, np.ndarray] | None = None
-    for x, y, s in zip(u[order].tolist(), v[order].tolist(), scores[order].tolist(), strict=True):
-        if snapshot is None and s < threshold:
-            snapshot = (_roots(groups), confidence.copy())
-        merge = groups.merge(x, y, s)
-        if merge is None:
-            continue
-        merges.append(merge)
-        for node in (x, y):
-            if np.isnan(confidence[node]):
-                confidence[node] = s
+    for start in range(0, len(order), 500_000):  # Python lists a chunk at a time, not all
+        part = order[start : start + 500_000]
+        for x, y, s in zip(u[part].tolist(), v[part].tolist(), scores[part].tolist(), strict=True):
+            if snapshot is None and s < threshold:
+                snapshot = (_roots(groups), confidence.copy())
+            merge = groups.merge(x, y, s)
+            if merge is None:
+                continue
+            merges.append(merge)
+            for node in (x, y):
+                if np.isnan(confidence[node]):
+                    confidence[node] = s
     if snapshot is None:
         snapshot = (_roots(groups), confidence)
     return snapshot[0], snapshot[1], merges
