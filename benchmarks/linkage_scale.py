@@ -73,7 +73,9 @@ def textbook_encode(rows: list[dict[str, str | None]], s: LinkageSchema) -> list
             padded = "_" + str(value).upper() + "_"
             for g in range(len(padded) - 1):
                 for k in range(spec.weight):
-                    digest = hmac.new(SECRET, f"{spec.name}{k}{padded[g:g + 2]}".encode(), hashlib.sha256)
+                    digest = hmac.new(
+                        SECRET, f"{spec.name}{k}{padded[g : g + 2]}".encode(), hashlib.sha256
+                    )
                     pos = int.from_bytes(digest.digest()[:4], "little") % bits
                     filter_[pos >> 3] |= 1 << (7 - (pos & 7))
         out.append(bytes(filter_))
@@ -81,7 +83,9 @@ def textbook_encode(rows: list[dict[str, str | None]], s: LinkageSchema) -> list
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=1_000_000, help="records per department")
     args = parser.parse_args()
     n, s = args.size, schema()
@@ -98,10 +102,13 @@ def main() -> None:
         for name in ("a", "b"):
             t = time.perf_counter()
             options = EncodeOptions(
-                id_column="record_id", truth_column="person",
+                id_column="record_id",
+                truth_column="person",
                 date_formats={"date_of_birth": ["%Y-%m-%d"] if name == "a" else ["%d/%m/%Y"]},
             )
-            encode_file(folder / f"{name}.parquet", folder / f"{name}-enc.parquet", s, SECRET, options)
+            encode_file(
+                folder / f"{name}.parquet", folder / f"{name}-enc.parquet", s, SECRET, options
+            )
             encode_seconds += time.perf_counter() - t
         rate = 2 * n / encode_seconds
         print(f"encode: {2 * n:,} records in {encode_seconds:.1f} s = {rate:,.0f} records/s")
@@ -110,7 +117,9 @@ def main() -> None:
         parties = []
         for name in ("a", "b"):
             enc = read_encodings(folder / f"{name}-enc.parquet", s)
-            parties.append(matching.Party(name, enc.record_ids, enc.clks, enc.match_keys, enc.truth))
+            parties.append(
+                matching.Party(name, enc.record_ids, enc.clks, enc.match_keys, enc.truth)
+            )
         read_seconds = time.perf_counter() - t
         t = time.perf_counter()
         outcome = matching.link(parties, matching.LinkParams(threshold=s.threshold))
@@ -121,30 +130,41 @@ def main() -> None:
         write_seconds = time.perf_counter() - t
         total = time.perf_counter() - start
         report = summarise(outcome, s.threshold)["at_threshold"]
-        print(f"hub: read+check {read_seconds:.1f} s, link {link_seconds:.1f} s "
-              f"({outcome.candidates:,} pairs compared), write mappings {write_seconds:.1f} s")
-        print(f"quality at {s.threshold}: precision {report['precision']:.4f} "
-              f"recall {report['recall']:.4f} F1 {report['f1']:.4f}")
-        print(f"END TO END: {total:.0f} s ({total / 60:.1f} min; goal < 10 min), "
-              f"peak memory {peak_rss_gb():.2f} GB (goal < 8 GB)")
+        print(
+            f"hub: read+check {read_seconds:.1f} s, link {link_seconds:.1f} s "
+            f"({outcome.candidates:,} pairs compared), write mappings {write_seconds:.1f} s"
+        )
+        print(
+            f"quality at {s.threshold}: precision {report['precision']:.4f} "
+            f"recall {report['recall']:.4f} F1 {report['f1']:.4f}"
+        )
+        print(
+            f"END TO END: {total:.0f} s ({total / 60:.1f} min; goal < 10 min), "
+            f"peak memory {peak_rss_gb():.2f} GB (goal < 8 GB)"
+        )
 
         sample = pq.read_table(folder / "a.parquet").slice(0, 2000).to_pylist()
         t = time.perf_counter()
         textbook_encode(sample, s)
         peer_rate = len(sample) / (time.perf_counter() - t)
-        print(f"peer encoder (textbook, per-q-gram HMAC): {peer_rate:,.0f} records/s; "
-              f"ratio ours/peer = {rate / peer_rate:.1f}x")
+        print(
+            f"peer encoder (textbook, per-q-gram HMAC): {peer_rate:,.0f} records/s; "
+            f"ratio ours/peer = {rate / peer_rate:.1f}x"
+        )
 
         a, b = parties[0].clks, parties[1].clks
-        assert a is not None and b is not None
+        assert a is not None
+        assert b is not None
         m = 2000
         ia, ib = np.repeat(np.arange(m), m), np.tile(np.arange(m), m)
         t = time.perf_counter()
         matching.dice(a, b, ia, ib)
         per_pair = (time.perf_counter() - t) / (m * m)
         all_pairs = per_pair * n * n
-        print(f"peer all-pairs Dice (no blocking), extrapolated: {all_pairs / 3600:.1f} h; "
-              f"ratio all-pairs/ours (link stage) = {all_pairs / link_seconds:.0f}x")
+        print(
+            f"peer all-pairs Dice (no blocking), extrapolated: {all_pairs / 3600:.1f} h; "
+            f"ratio all-pairs/ours (link stage) = {all_pairs / link_seconds:.0f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -18,8 +18,36 @@ import pandas as pd
 
 LETTERS = np.array(list(string.ascii_lowercase))
 AREAS = [
-    "AB", "B", "BS", "CF", "CB", "E", "EC", "EH", "G", "L", "LS", "M", "N", "NE", "NW", "OX",
-    "S", "SE", "SW", "W", "WC", "BT", "SA", "CV", "NG", "LE", "PL", "EX", "BN", "YO",
+    "AB",
+    "B",
+    "BS",
+    "CF",
+    "CB",
+    "E",
+    "EC",
+    "EH",
+    "G",
+    "L",
+    "LS",
+    "M",
+    "N",
+    "NE",
+    "NW",
+    "OX",
+    "S",
+    "SE",
+    "SW",
+    "W",
+    "WC",
+    "BT",
+    "SA",
+    "CV",
+    "NG",
+    "LE",
+    "PL",
+    "EX",
+    "BN",
+    "YO",
 ]
 
 
@@ -37,7 +65,9 @@ def vocabulary() -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _zipf_choice(rng: np.random.Generator, values: np.ndarray, n: int, a: float = 1.1) -> np.ndarray:
+def _zipf_choice(
+    rng: np.random.Generator, values: np.ndarray, n: int, a: float = 1.1
+) -> np.ndarray:
     ranks = np.arange(1, len(values) + 1, dtype=np.float64)
     weights = ranks**-a
     return values[rng.choice(len(values), size=n, p=weights / weights.sum())]
@@ -127,13 +157,20 @@ def corrupt(frame: pd.DataFrame, rng: np.random.Generator, surnames: np.ndarray)
     out.loc[moved, "postcode"] = postcodes(rng, int(moved.sum()))
     out["postcode"] = _apply(rng, out.postcode, 0.03, lambda v: _digit_typo(rng, v))
     out["sex"] = _apply(rng, out.sex, 0.01, lambda v: "M" if v == "F" else "F")
-    for column, rate in (("first_name", 0.02), ("last_name", 0.01), ("date_of_birth", 0.01),
-                         ("postcode", 0.03), ("sex", 0.01)):
+    for column, rate in (
+        ("first_name", 0.02),
+        ("last_name", 0.01),
+        ("date_of_birth", 0.01),
+        ("postcode", 0.03),
+        ("sex", 0.01),
+    ):
         out.loc[rng.random(len(out)) < rate, column] = None
     return out
 
 
-def two_departments(n: int, overlap: float = 0.8, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def two_departments(
+    n: int, overlap: float = 0.8, seed: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Department A: n people. Department B: ``overlap`` of them again (with errors), the rest
     new people; shuffled. Column ``person`` is the ground truth."""
     rng = np.random.default_rng(seed + 1)
@@ -141,7 +178,11 @@ def two_departments(n: int, overlap: float = 0.8, seed: int = 1) -> tuple[pd.Dat
     everyone = people(n + (n - shared), seed)
     a = everyone.iloc[:n].reset_index(drop=True)
     again = corrupt(a.iloc[rng.permutation(n)[:shared]], rng, everyone.last_name.to_numpy())
-    b = pd.concat([again, everyone.iloc[n:]]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    b = (
+        pd.concat([again, everyone.iloc[n:]])
+        .sample(frac=1.0, random_state=seed)
+        .reset_index(drop=True)
+    )
     a = a.assign(record_id=[f"A{i}" for i in range(n)])
     b = b.assign(record_id=[f"B{i}" for i in range(n)])
     # Dates as each department writes them: A in ISO, B as day/month/year.

@@ -83,10 +83,18 @@ def test_steward_sets_up_owners_upload_the_job_links_and_each_owner_gets_its_map
         assert f"{owner} is a data owner" in page.inner_text("main")
     journey.sign_out()
 
-    upload_as(journey, DWP_OWNER, project_url,
-              encode_for(live_server, name, PEOPLE_A, A_OPTIONS, tmp_path))
-    upload_as(journey, MOJ_OWNER, project_url,
-              encode_for(live_server, name, PEOPLE_B, B_OPTIONS, tmp_path))
+    upload_as(
+        journey,
+        DWP_OWNER,
+        project_url,
+        encode_for(live_server, name, PEOPLE_A, A_OPTIONS, tmp_path),
+    )
+    upload_as(
+        journey,
+        MOJ_OWNER,
+        project_url,
+        encode_for(live_server, name, PEOPLE_B, B_OPTIONS, tmp_path),
+    )
 
     journey.sign_in(STEWARD)
     journey.goto(project_url)

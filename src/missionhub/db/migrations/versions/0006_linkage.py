@@ -12,7 +12,6 @@ from alembic import op
 
 import missionhub.db.base
 
-
 revision: str = "0006"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
