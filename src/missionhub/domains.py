@@ -12,7 +12,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-DOMAINS: list[str] = ["accounts", "portfolio", "jobs", "risk", "procurement", "challenges"]
+DOMAINS: list[str] = [
+    "accounts",
+    "portfolio",
+    "jobs",
+    "risk",
+    "procurement",
+    "challenges",
+    "linkage",
+]
 
 
 def domain_module(domain: str, name: str) -> ModuleType | None:
