@@ -8,20 +8,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from missionhub.jobs.models import JobStatus
+from missionhub.validation import InputModel
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-
-class ProjectIn(_In):
+class ProjectIn(InputModel):
     name: ShortText
     purpose: Annotated[str, Field(min_length=1, max_length=5_000)]
     hub_name: ShortText = "Mission Hub (this service)"
@@ -45,15 +37,15 @@ class ProjectIn(_In):
         return distinct
 
 
-class OwnerIn(_In):
+class OwnerIn(InputModel):
     email: EmailStr
 
 
-class SchemaIn(_In):
+class SchemaIn(InputModel):
     definition: Annotated[str, Field(min_length=2, max_length=50_000)]
 
 
-class RunIn(_In):
+class RunIn(InputModel):
     threshold: float | None = Field(None, gt=0.0, le=1.0)
     method: Literal["clk", "match-keys"] = "clk"
 
