@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-DOMAINS: list[str] = ["accounts", "portfolio", "jobs"]
+DOMAINS: list[str] = ["accounts", "portfolio", "jobs", "learning"]
 
 
 def domain_module(domain: str, name: str) -> ModuleType | None:
