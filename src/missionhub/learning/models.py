@@ -8,9 +8,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Numeric, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, deferred, mapped_column, relationship
 
 from missionhub.accounts.models import Organisation, User
 from missionhub.accounts.permissions import Visibility
@@ -322,3 +332,11 @@ class DuplicateDecision(IdMixin, Base):
 
     def audit_record(self) -> tuple[str, int | None]:
         return "projects", self.project_id
+
+
+@event.listens_for(Session, "after_flush")
+def _index_after_flush(session: Session, context: Any) -> None:
+    """Keep the search documents in step with every flush (see learning.indexing)."""
+    from missionhub.learning.indexing import after_flush
+
+    after_flush(session, context)
