@@ -1,0 +1,208 @@
+"""Full-text search over projects, case studies, components and imported records.
+
+SQLite uses the FTS5 index (bm25, title weighted over body); PostgreSQL the weighted tsvector
+(ts_rank_cd over websearch_to_tsquery). Both apply the spine's visibility rules in SQL, so a
+draft never reaches someone who may not read it. Snippets are made only for the page shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from missionhub.accounts.permissions import Actor, visible_clause
+from missionhub.learning.models import FTS_TABLE, DocKind, SearchDocument
+from missionhub.learning.textnorm import MARK_END, MARK_START, highlight, summarise
+from missionhub.pagination import Page
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
+Doc = SearchDocument
+FTS = table(FTS_TABLE, column("rowid"))
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str = ""
+    kind: DocKind | None = None
+    organisation: str | None = None
+    country: str | None = None
+    mission_id: int | None = None
+    stage: str | None = None
+    topic: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    document: SearchDocument
+    title_html: str
+    snippet_html: str
+    score: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fts5_query(user_text: str) -> str:
+    """A safe FTS5 MATCH expression for what a person typed, with web-search habits:
+    words must all appear, "quoted words" are a phrase, -word excludes, OR between words."""
+    positive: list[str] = []
+    negative: list[str] = []
+    pending_or = False
+    for match in _TOKEN.finditer(user_text):
+        minus, phrase, word = match.groups()
+        if word is not None and word.upper() == "OR" and positive:
+            pending_or = True
+            continue
+        raw = phrase if phrase is not None else word.lstrip("-")
+        if word is not None and word.startswith("-"):
+            minus = "-"
+        terms = re.findall(r"\w+", raw)
+        if not terms:
+            continue
+        quoted = '"' + " ".join(terms) + '"'
+        if minus:
+            negative.append(quoted)
+        elif pending_or:
+            positive[-1] = f"({positive[-1]} OR {quoted})"
+            pending_or = False
+        else:
+            positive.append(quoted)
+    if not positive:
+        return ""
+    expression = " AND ".join(positive)
+    return expression + "".join(f" NOT {n}" for n in negative)
+
+
+def _filters(actor: Actor, q: SearchQuery) -> list[ColumnElement[bool]]:
+    where = [visible_clause(actor, Doc.organisation_id, Doc.visibility)]  # type: ignore[arg-type]
+    if q.kind:
+        where.append(Doc.kind == q.kind)
+    if q.organisation:
+        where.append(Doc.organisation_name == q.organisation)
+    if q.country:
+        where.append(Doc.country == q.country)
+    if q.stage:
+        where.append(Doc.stage == q.stage)
+    if q.topic:
+        where.append(Doc.topic == q.topic)
+    if q.source:
+        where.append(Doc.source == q.source)
+    if q.mission_id:
+        where.append(Doc.mission_ids.contains(f",{q.mission_id},"))
+    return where
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _ranked(session: Session, actor: Actor, q: SearchQuery) -> Any:
+    """(document id, rank) of every match, best first; None if the text has no terms."""
+    where = _filters(actor, q)
+    if _is_sqlite(session):
+        match = fts5_query(q.text)
+        if not match:
+            return None
+        rank: ColumnElement[float] = literal_column(f"bm25({FTS_TABLE}, 8.0, 1.0)")
+        return (
+            select(Doc.id, rank.label("rank"))
+            .select_from(FTS)
+            .join(Doc, Doc.id == FTS.c.rowid)
+            .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match), *where)
+            .order_by(rank, Doc.id)
+        )
+    tsquery = func.websearch_to_tsquery("english", q.text)
+    score = func.ts_rank_cd(Doc.search_vector, tsquery, 1)
+    return (
+        select(Doc.id, score.label("rank"))
+        .where(Doc.search_vector.op("@@")(tsquery), *where)
+        .order_by(score.desc(), Doc.id)
+    )
+
+
+def search(
+    session: Session, *, actor: Actor, query: SearchQuery, page: int = 1, page_size: int = 20
+) -> Page[Hit]:
+    """One page of results the actor may see, best first (newest first without text)."""
+    page = max(1, page)
+    if not query.text.strip():
+        return _browse(session, actor, query, page, page_size)
+    ranked = _ranked(session, actor, query)
+    if ranked is None:
+        return Page([], 0, page, page_size)
+    total = _count(session, actor, query, ranked)
+    rows = session.execute(ranked.offset((page - 1) * page_size).limit(page_size)).all()
+    ids = [r[0] for r in rows]
+    docs = {d.id: d for d in session.scalars(select(Doc).where(Doc.id.in_(ids)))}
+    marks = _snippets(session, query.text, ids)
+    hits = []
+    for doc_id, rank in rows:
+        doc = docs[doc_id]
+        title, snippet = marks.get(doc_id, (_plain(doc.title), _plain(summarise(doc.body))))
+        hits.append(Hit(doc, title, snippet, float(rank)))
+    return Page(hits, total, page, page_size)
+
+
+def _count(session: Session, actor: Actor, q: SearchQuery, ranked: Select[Any]) -> int:
+    """How many match. On SQLite the FTS5 match drives (rowid IN ...), never a scan of the
+    documents with a match per row."""
+    if _is_sqlite(session):
+        matching = select(FTS.c.rowid).where(
+            text(f"{FTS_TABLE} MATCH :match").bindparams(match=fts5_query(q.text))
+        )
+        stmt = select(func.count()).where(Doc.id.in_(matching), *_filters(actor, q))
+    else:
+        stmt = select(func.count()).select_from(ranked.order_by(None).subquery())
+    return session.scalar(stmt) or 0
+
+
+def _browse(session: Session, actor: Actor, q: SearchQuery, page: int, size: int) -> Page[Hit]:
+    stmt = select(Doc).where(*_filters(actor, q)).order_by(Doc.updated_at.desc(), Doc.id.desc())
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    docs = session.scalars(stmt.offset((page - 1) * size).limit(size)).all()
+    hits = [Hit(d, _plain(d.title), _plain(summarise(d.body))) for d in docs]
+    return Page(hits, total or 0, page, size)
+
+
+def _plain(value: str) -> str:
+    return highlight(value)
+
+
+def _snippets(session: Session, user_text: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Highlighted title and body snippet for each of ``ids``."""
+    if not ids:
+        return {}
+    if _is_sqlite(session):
+        in_ids = ",".join(str(int(i)) for i in ids)
+        stmt = text(
+            f"SELECT rowid, highlight({FTS_TABLE}, 0, :s, :e), "  # noqa: S608 (ids are ints)
+            f"snippet({FTS_TABLE}, 1, :s, :e, '…', 30) FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH :match AND rowid IN ({in_ids})"
+        ).bindparams(s=MARK_START, e=MARK_END, match=fts5_query(user_text))
+    else:
+        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=30, "
+        tsquery = func.websearch_to_tsquery("english", user_text)
+        stmt = select(  # type: ignore[assignment]
+            Doc.id,
+            func.ts_headline("english", Doc.title, tsquery, "HighlightAll=true, " + options),
+            func.ts_headline(
+                "english", Doc.body, tsquery, options + "MinWords=12, FragmentDelimiter=' … '"
+            ),
+        ).where(Doc.id.in_(ids))
+    return {row[0]: (highlight(row[1]), highlight(row[2])) for row in session.execute(stmt)}
+
+
+def facet_values(session: Session, *, actor: Actor, column: str, limit: int = 60) -> list[str]:
+    """The most common values of a filter column among what the actor can see."""
+    col = getattr(Doc, column)
+    stmt = (
+        select(col)
+        .where(col.is_not(None), col != "", *_filters(actor, SearchQuery()))
+        .group_by(col)
+        .order_by(func.count().desc(), col)
+        .limit(limit)
+    )
+    return [str(v) for v in session.scalars(stmt)]
