@@ -100,7 +100,8 @@ class SimilarityIndex:
                 self._rows.append(row)
         self._matrix = None
 
-    def _build(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+    def matrix(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The weighted, normalised matrix of every record, and the IDF weights."""
         if self._matrix is None or self._idf is None:
             counts = sparse.vstack(self._rows, format="csr") if self._rows else _empty()
             df = np.bincount(counts.indices, minlength=N_FEATURES)
@@ -119,7 +120,7 @@ class SimilarityIndex:
         """The ``k`` most similar records to ``text`` (only where ``allowed``), best first."""
         if not self.keys:
             return []
-        matrix, weights = self._build()
+        matrix, weights = self.matrix()
         query = weigh(term_counts([text]), weights)
         orgs = np.asarray(self.orgs, dtype=object) if organisation else None
         row = scores(query, matrix, [organisation] if organisation else None, orgs)[0]
