@@ -183,11 +183,12 @@ def _snippets(session: Session, user_text: str, ids: list[int]) -> dict[int, tup
             f"WHERE {FTS_TABLE} MATCH :match AND rowid IN ({in_ids})"
         ).bindparams(s=MARK_START, e=MARK_END, match=fts5_query(user_text))
     else:
-        options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=30, "
+        marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
+        options = marks + ", MaxFragments=2, MaxWords=30, "
         tsquery = func.websearch_to_tsquery("english", user_text)
         stmt = select(  # type: ignore[assignment]
             Doc.id,
-            func.ts_headline("english", Doc.title, tsquery, "HighlightAll=true, " + options),
+            func.ts_headline("english", Doc.title, tsquery, "HighlightAll=true, " + marks),
             func.ts_headline(
                 "english", Doc.body, tsquery, options + "MinWords=12, FragmentDelimiter=' … '"
             ),
