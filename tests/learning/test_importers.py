@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from missionhub.accounts.permissions import Actor
 from missionhub.errors import Invalid, PermissionDenied
 from missionhub.learning import records
+from missionhub.learning.importers.common import source_key
 from missionhub.learning.importers.formats import FORMATS
 from missionhub.learning.models import DocKind, ImportedRecord, SearchDocument
 from missionhub.portfolio.models import Project, Stage
@@ -158,4 +159,18 @@ def test_real_inventories_parse_with_every_skip_explained(
     assert (total, len(parsed)) == (rows, good)
     assert len(parsed) + len(skipped) == total
     assert all(s.line > 1 and s.reason for s in skipped)
-    assert {r.source_id for r in parsed}.__len__() == len(parsed)
+    assert len({r.source_id for r in parsed}) == len(parsed)
+    # Every value fits its column (PostgreSQL refuses what SQLite would keep).
+    assert max(len(r.source_id) for r in parsed) <= 300
+    assert max(len(r.title) for r in parsed) <= 300
+    for r in parsed:
+        for value in (r.organisation, r.unit, r.topic, r.capability, r.source_stage):
+            assert value is None or len(value) <= 200
+
+
+def test_long_identifiers_keep_their_start_and_stay_unique() -> None:
+    a, b = source_key("HHS", "x" * 400), source_key("HHS", "x" * 399 + "y")
+    assert len(a) == len(b) == 300
+    assert a != b
+    assert a.startswith("HHS/xxx")
+    assert source_key("DOL", "ETA", "Chatbot") == "DOL/ETA/Chatbot"

@@ -4,6 +4,7 @@ and the report of what was imported and what was skipped (with file, line and re
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,19 @@ def headers(path: Path) -> list[str]:
             return next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise Invalid(f"{path.name}: not a readable UTF-8 CSV file ({exc})") from exc
+
+
+ID_MAX = 300
+
+
+def source_key(*parts: str) -> str:
+    """An identifier made of a record's parts ("DOL/ETA/Claims chatbot"); a long one keeps its
+    start and ends in a hash of the whole, so it stays unique and fits the column."""
+    key = "/".join(parts)
+    if len(key) <= ID_MAX:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"{key[: ID_MAX - 17]}~{digest}"
 
 
 def required(row: dict[str, str], column: str, label: str, limit: int = SHORT_MAX) -> str:

@@ -15,6 +15,7 @@ from missionhub.learning.importers.common import (
     joined,
     optional,
     required,
+    source_key,
     year_of,
 )
 
@@ -73,7 +74,7 @@ def parse_us_2024(row: dict[str, str], line: int, file: str) -> RecordIn:
     source_stage = optional(row, "16_dev_stage")
     return RecordIn(
         source="us-federal-2024",
-        source_id=f"{agency}/{bureau or '-'}/{name}",
+        source_id=source_key(agency, bureau or "-", name),
         source_file=file,
         source_line=line,
         licence=US_LICENCE,
@@ -106,7 +107,7 @@ def parse_us_2025(row: dict[str, str], line: int, file: str) -> RecordIn:
     source_stage = optional(row, "development_stage")
     return RecordIn(
         source="us-federal-2025",
-        source_id=optional(row, "id") or f"{agency}/{bureau or '-'}/{name}",
+        source_id=optional(row, "id") or source_key(agency, bureau or "-", name),
         source_file=file,
         source_line=line,
         licence=US_LICENCE,
@@ -134,7 +135,7 @@ def parse_eu_ai_watch(row: dict[str, str], line: int, file: str) -> RecordIn:
         raise RowProblem(f"url {url!r} is not a web address (column url)")
     return RecordIn(
         source="eu-ai-watch",
-        source_id=f"{country}/{name}",
+        source_id=source_key(country, name),
         source_file=file,
         source_line=line,
         licence=EU_LICENCE,
