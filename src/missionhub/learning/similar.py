@@ -26,7 +26,8 @@ from missionhub.portfolio.models import Project
 from missionhub.portfolio.projects import get_project
 
 Doc = SearchDocument
-MARGIN = timedelta(minutes=2)
+MARGIN = timedelta(seconds=10)  # a request's transaction commits within this
+REBUILD_EVERY = timedelta(hours=1)
 THRESHOLD = 0.2  # cosine below which a record is not shown as similar
 DUPLICATE_THRESHOLD = 0.45  # shown in the duplicate-candidates report
 CANDIDATES = 50
@@ -35,8 +36,9 @@ CANDIDATES = 50
 @dataclass
 class _State:
     index: SimilarityIndex = field(default_factory=SimilarityIndex)
-    doc_ids: dict[int, tuple[DocKind, int]] = field(default_factory=dict)
+    versions: dict[int, datetime] = field(default_factory=dict)  # document id -> updated_at
     seen_until: datetime | None = None
+    built_at: datetime | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -54,25 +56,42 @@ def document_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
 
+def _stale(state: _State, total: int, now: datetime) -> bool:
+    """Start again if documents were added or removed unseen, or after REBUILD_EVERY (which
+    catches an update committed more than MARGIN after it was written)."""
+    return (
+        state.seen_until is None
+        or state.built_at is None
+        or len(state.versions) != total
+        or now - state.built_at > REBUILD_EVERY
+    )
+
+
 def sync(session: Session) -> SimilarityIndex:
     """The process's index for this database, brought up to date."""
     state = _state(session)
     with state.lock:
+        now = utcnow()
         total = session.scalar(select(func.count()).select_from(Doc)) or 0
-        stmt = select(Doc.id, Doc.kind, Doc.ref_id, Doc.organisation_name, Doc.title, Doc.body)
-        if state.seen_until is not None and len(state.doc_ids) == total:
-            stmt = stmt.where(Doc.updated_at >= state.seen_until - MARGIN)
+        if _stale(state, total, now):
+            state.index, state.versions, state.built_at = SimilarityIndex(), {}, now
+            changed = select(Doc.id, Doc.updated_at)
         else:
-            state.index, state.doc_ids = SimilarityIndex(), {}
-        started = utcnow()
-        rows = session.execute(stmt).all()
-        state.index.upsert(
-            [(r.id, r.organisation_name, document_text(r.title, r.body)) for r in rows]
-        )
-        state.doc_ids.update({r.id: (r.kind, r.ref_id) for r in rows})
-        state.seen_until = started
-        if len(state.doc_ids) != total:  # deletions: start again next time
-            state.seen_until = None
+            assert state.seen_until is not None
+            changed = select(Doc.id, Doc.updated_at).where(
+                Doc.updated_at >= state.seen_until - MARGIN
+            )
+        fresh = {i: at for i, at in session.execute(changed) if state.versions.get(i) != at}
+        for start in range(0, len(fresh), 5000):
+            chunk = list(fresh)[start : start + 5000]
+            rows = session.execute(
+                select(Doc.id, Doc.organisation_name, Doc.title, Doc.body).where(Doc.id.in_(chunk))
+            ).all()
+            state.index.upsert(
+                [(r.id, r.organisation_name, document_text(r.title, r.body)) for r in rows]
+            )
+        state.versions.update(fresh)
+        state.seen_until = now
         return state.index
 
 

@@ -8,6 +8,7 @@ import unicodedata
 from itertools import pairwise
 
 _WORD = re.compile(r"[a-z0-9]+")
+_TEXT_WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s+")
 
 # Common English words, and words every AI inventory entry uses, that say nothing about
@@ -215,3 +216,26 @@ def summarise(text: str, limit: int = 240) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def snippet(text: str, query: str, words_around: int = 30) -> str:
+    """A window of ``text`` around the most matches of ``query``'s words, matches wrapped in
+    MARK_START/MARK_END (for :func:`highlight`); the whole text marked if it is short."""
+    wanted = set(words(query))
+    spans = [m.span() for m in _TEXT_WORD.finditer(text)]
+    hits = [i for i, (a, b) in enumerate(spans) if stem(fold(text[a:b])) in wanted]
+    if len(spans) <= words_around:
+        first, last = 0, len(spans)
+    else:
+        best = max(hits, key=lambda i: sum(i <= j < i + words_around for j in hits), default=0)
+        first = max(0, min(best - 5, len(spans) - words_around))
+        last = first + words_around
+    out, cursor = [], spans[first][0] if spans else 0
+    for i in range(first, last):
+        a, b = spans[i]
+        out.append(text[cursor:a])
+        out.append(f"{MARK_START}{text[a:b]}{MARK_END}" if i in hits else text[a:b])
+        cursor = b
+    end = spans[last - 1][1] if spans else len(text)
+    body = "".join(out) + (text[cursor:end] if cursor < end else "")
+    return ("… " if first > 0 else "") + clean(body) + (" …" if last < len(spans) else "")
