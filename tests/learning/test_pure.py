@@ -109,3 +109,43 @@ def test_top_k_respects_allowed_and_drops_zero_scores() -> None:
     ]
     allowed = np.array([True, True, False, True])
     assert [i for i, _ in similarity.top_k(row, 5, allowed)] == [3, 0]
+
+
+def test_visibility_and_filters_become_tag_groups() -> None:
+    from missionhub.accounts.models import Role
+    from missionhub.accounts.permissions import Actor, Visibility
+    from missionhub.learning.models import DocKind
+    from missionhub.learning.search import SearchQuery, fts5_match, tag_groups
+    from missionhub.learning.tags import document_tags, token
+
+    member = Actor(1, Role.MEMBER, 7, True, "m")
+    groups = tag_groups(member, SearchQuery(text="x", kind=DocKind.PROJECT, mission_id=3))
+    assert groups == [
+        [token("vis", "published"), token("vis", "internal"), token("org", 7)],
+        [token("kind", "project")],
+        [token("mission", 3)],
+    ]
+    assert tag_groups(Actor.system(), SearchQuery(text="x")) == []
+    assert tag_groups(Actor.public(), SearchQuery(text="x")) == [[token("vis", "published")]]
+    expression = fts5_match("court -draft", [[token("vis", "published")]])
+    assert (
+        expression
+        == f'{{title body}} : ("court" NOT "draft") AND tags : ("{token("vis", "published")}")'
+    )
+    assert fts5_match("***", [[token("vis", "published")]]) == ""
+    tags = document_tags(
+        {
+            "kind": DocKind.RECORD,
+            "visibility": Visibility.PUBLISHED,
+            "organisation_name": "Department of Labor",
+            "country": "United States",
+            "source": "us-federal-2025",
+            "organisation_id": None,
+            "stage": "live",
+            "topic": None,
+            "mission_ids": ",2,5,",
+        }
+    ).split()
+    assert token("mission", "5") in tags
+    assert token("stage", "live") in tags
+    assert all(t.isalnum() for t in tags)

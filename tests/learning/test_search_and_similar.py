@@ -210,3 +210,23 @@ def test_deleted_documents_drop_out_of_the_similarity_index(
         )
         is None
     )
+
+
+def test_broad_queries_rank_only_the_newest_matches_and_still_hide_drafts(
+    world: World, scene: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from missionhub.learning import search as search_module
+
+    alice = world.member(scene["dwp"])  # type: ignore[arg-type]
+    for i in range(4):
+        world.project(
+            alice, visibility=Visibility.PUBLISHED, title=f"Chatbot {i}", summary="A chatbot"
+        )
+    monkeypatch.setattr(search_module, "RANK_CAP", 3)
+    page = search(world.session, actor=Actor.public(), query=SearchQuery(text="chatbot"))
+    assert page.total == 5  # four new ones and "Benefits chatbot"; never the MoJ draft
+    assert page.ranked_among == 5
+    assert {h.document.title for h in page.items} == {"Chatbot 1", "Chatbot 2", "Chatbot 3"}
+    full = search(world.session, actor=Actor.system(), query=SearchQuery(text="court chatbot"))
+    assert full.ranked_among is None
+    assert [h.document.title for h in full.items] == ["Secret court chatbot"]

@@ -70,7 +70,9 @@ def ours(pairs: PairSet) -> np.ndarray:
     index.upsert([(i, org, text) for i, (org, text) in enumerate(pairs_in)])
     matrix, weights = index.matrix()
     queries = similarity.weigh(similarity.term_counts(pairs.queries), weights)
-    return similarity.scores(queries, matrix, pairs.query_orgs, pairs.corpus_orgs)
+    return similarity.scores(
+        queries, matrix, pairs.query_orgs, pairs.corpus_orgs, transposed=index.by_feature()
+    )
 
 
 def tfidf_baseline(pairs: PairSet) -> np.ndarray:

@@ -26,6 +26,7 @@ from missionhub.learning.models import (
     ImportedRecord,
     SearchDocument,
 )
+from missionhub.learning.tags import document_tags
 from missionhub.portfolio.models import MissionLink, Project
 
 UK = "United Kingdom"
@@ -210,6 +211,7 @@ def refresh(conn: Connection, kind: DocKind, ids: Iterable[int]) -> None:
 
 
 COMPARED = (
+    "tags",
     "title",
     "body",
     "organisation_id",
@@ -242,6 +244,7 @@ def write(conn: Connection, kind: DocKind, rows: list[Row]) -> None:
     for row in rows:
         row = {**row, "title": row["title"][:300], "stage": _value(row["stage"])}
         row["visibility"] = Visibility(_value(row["visibility"]))
+        row["tags"] = document_tags({**row, "kind": kind})
         old = existing.get(row["ref_id"])
         if old is None:
             new.append({**row, "kind": kind, "updated_at": now})

@@ -309,6 +309,7 @@ class SearchDocument(IdMixin, Base):
     mission_ids: Mapped[str] = mapped_column(String(100), default="")
     visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility), index=True)
     url: Mapped[str] = mapped_column(String(500))
+    tags: Mapped[str] = mapped_column(Text, default="")  # learning.tags: filters for the engine
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     search_vector: Mapped[str | None] = deferred(mapped_column(_search_vector()))
 

@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
+from missionhub import cache
 from missionhub.accounts.permissions import Actor, visible_clause
 from missionhub.learning.models import FTS_TABLE, DocKind, SearchDocument
+from missionhub.learning.tags import required_tokens, visibility_tokens
 from missionhub.learning.textnorm import MARK_END, MARK_START, highlight, snippet, summarise
 from missionhub.pagination import Page
 
@@ -95,46 +97,106 @@ def _filters(actor: Actor, q: SearchQuery) -> list[ColumnElement[bool]]:
     return where
 
 
+RANK_CAP = 2000  # a broad query ranks its newest RANK_CAP matches, so its cost is bounded
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage(Page[Hit]):
+    """A page of hits; ``ranked_among`` is set when the query matched more than RANK_CAP."""
+
+    ranked_among: int | None = None
+
+    @property
+    def ranked_among_cap(self) -> int:
+        return RANK_CAP
+
+
 def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _ranked(session: Session, actor: Actor, q: SearchQuery) -> Any:
-    """(document id, rank) of every match, best first; None if the text has no terms."""
-    where = _filters(actor, q)
+def tag_groups(actor: Actor, q: SearchQuery) -> list[list[str]]:
+    """Visibility and filters as groups of tag tokens: one token of every group must match."""
+    visible = visibility_tokens(actor)
+    facets = [
+        ("kind", q.kind),
+        ("on", q.organisation),
+        ("country", q.country),
+        ("stage", q.stage),
+        ("topic", q.topic),
+        ("source", q.source),
+        ("mission", q.mission_id),
+    ]
+    return ([visible] if visible else []) + [[t] for t in required_tokens(facets)]
+
+
+def fts5_match(user_text: str, groups: list[list[str]]) -> str:
+    """The whole FTS5 expression: the words in title or body, every tag group in tags."""
+    words = fts5_query(user_text)
+    if not words:
+        return ""
+    tags = [" OR ".join(f'"{t}"' for t in group) for group in groups]
+    return " AND ".join([f"{{title body}} : ({words})", *(f"tags : ({t})" for t in tags)])
+
+
+@dataclass(frozen=True)
+class _Plan:
+    match: Any  # a boolean SQL expression (TextClause on SQLite)
+    rank: ColumnElement[float]
+    descending: bool
+    count: Select[Any]
+    newest: Select[Any]  # ids of the matches, newest first
+
+
+def _plan(session: Session, actor: Actor, q: SearchQuery) -> _Plan | None:
+    groups = tag_groups(actor, q)
     if _is_sqlite(session):
-        match = fts5_query(q.text)
-        if not match:
+        expression = fts5_match(q.text, groups)
+        if not expression:
             return None
-        rank: ColumnElement[float] = literal_column(f"bm25({FTS_TABLE}, 8.0, 1.0)")
-        return (
-            select(Doc.id, rank.label("rank"))
-            .select_from(FTS)
-            .join(Doc, Doc.id == FTS.c.rowid)
-            .where(text(f"{FTS_TABLE} MATCH :match").bindparams(match=match), *where)
-            .order_by(rank, Doc.id)
+        match = text(f"{FTS_TABLE} MATCH :match").bindparams(match=expression)
+        return _Plan(
+            match,
+            literal_column(f"bm25({FTS_TABLE}, 8.0, 1.0, 0.0)"),
+            False,
+            select(func.count()).select_from(FTS).where(match),
+            select(FTS.c.rowid).where(match).order_by(FTS.c.rowid.desc()),
         )
-    tsquery = func.websearch_to_tsquery("english", q.text)
-    score = func.ts_rank_cd(Doc.search_vector, tsquery, 1)
-    return (
-        select(Doc.id, score.label("rank"))
-        .where(Doc.search_vector.op("@@")(tsquery), *where)
-        .order_by(score.desc(), Doc.id)
+    words = func.websearch_to_tsquery("english", q.text)
+    if not session.scalar(select(func.numnode(words))):
+        return None
+    tags = " & ".join("(" + " | ".join(g) + ")" for g in groups)
+    query = words.op("&&")(func.to_tsquery("simple", tags)) if tags else words
+    pg_match = Doc.search_vector.op("@@")(query)
+    return _Plan(
+        pg_match,
+        func.ts_rank_cd(Doc.search_vector, words, 1),
+        True,
+        select(func.count()).where(pg_match),
+        select(Doc.id).where(pg_match).order_by(Doc.id.desc()),
     )
 
 
 def search(
     session: Session, *, actor: Actor, query: SearchQuery, page: int = 1, page_size: int = 20
-) -> Page[Hit]:
+) -> SearchPage:
     """One page of results the actor may see, best first (newest first without text)."""
     page = max(1, page)
     if not query.text.strip():
         return _browse(session, actor, query, page, page_size)
-    ranked = _ranked(session, actor, query)
-    if ranked is None:
-        return Page([], 0, page, page_size)
-    total = _count(session, actor, query, ranked)
-    rows = session.execute(ranked.offset((page - 1) * page_size).limit(page_size)).all()
+    plan = _plan(session, actor, query)
+    if plan is None:
+        return SearchPage([], 0, page, page_size)
+    total = session.scalar(plan.count) or 0
+    stmt = select(Doc.id, plan.rank.label("rank")).where(plan.match, *_filters(actor, query))
+    if _is_sqlite(session):
+        stmt = stmt.select_from(FTS).join(Doc, Doc.id == FTS.c.rowid)
+    if total > RANK_CAP:
+        floor = session.scalar(plan.newest.offset(RANK_CAP - 1).limit(1))
+        stmt = stmt.where((FTS.c.rowid if _is_sqlite(session) else Doc.id) >= floor)
+    order = plan.rank.desc() if plan.descending else plan.rank
+    stmt = stmt.order_by(order, Doc.id).offset((page - 1) * page_size).limit(page_size)
+    rows = session.execute(stmt).all()
     ids = [r[0] for r in rows]
     docs = {d.id: d for d in session.scalars(select(Doc).where(Doc.id.in_(ids)))}
     marks = _snippets(session, query.text, ids)
@@ -143,29 +205,16 @@ def search(
         doc = docs[doc_id]
         title, snippet = marks.get(doc_id, (_plain(doc.title), _plain(summarise(doc.body))))
         hits.append(Hit(doc, title, snippet, float(rank)))
-    return Page(hits, total, page, page_size)
+    capped = total if total > RANK_CAP else None
+    return SearchPage(hits, total, page, page_size, ranked_among=capped)
 
 
-def _count(session: Session, actor: Actor, q: SearchQuery, ranked: Select[Any]) -> int:
-    """How many match. On SQLite the FTS5 match drives (rowid IN ...), never a scan of the
-    documents with a match per row."""
-    if _is_sqlite(session):
-        matching = select(FTS.c.rowid).where(
-            text(f"{FTS_TABLE} MATCH :match").bindparams(match=fts5_query(q.text))
-        )
-        stmt = select(func.count()).where(Doc.id.in_(matching), *_filters(actor, q))
-    else:
-        tsquery = func.websearch_to_tsquery("english", q.text)
-        stmt = select(func.count()).where(Doc.search_vector.op("@@")(tsquery), *_filters(actor, q))
-    return session.scalar(stmt) or 0
-
-
-def _browse(session: Session, actor: Actor, q: SearchQuery, page: int, size: int) -> Page[Hit]:
+def _browse(session: Session, actor: Actor, q: SearchQuery, page: int, size: int) -> SearchPage:
     stmt = select(Doc).where(*_filters(actor, q)).order_by(Doc.updated_at.desc(), Doc.id.desc())
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     docs = session.scalars(stmt.offset((page - 1) * size).limit(size)).all()
     hits = [Hit(d, _plain(d.title), _plain(summarise(d.body))) for d in docs]
-    return Page(hits, total or 0, page, size)
+    return SearchPage(hits, total or 0, page, size)
 
 
 def _plain(value: str) -> str:
@@ -187,12 +236,18 @@ def _snippets(session: Session, user_text: str, ids: list[int]) -> dict[int, tup
         f"SELECT rowid, highlight({FTS_TABLE}, 0, :s, :e), "  # noqa: S608 (ids are ints)
         f"snippet({FTS_TABLE}, 1, :s, :e, '…', 30) FROM {FTS_TABLE} "
         f"WHERE {FTS_TABLE} MATCH :match AND rowid IN ({in_ids})"
-    ).bindparams(s=MARK_START, e=MARK_END, match=fts5_query(user_text))
+    ).bindparams(s=MARK_START, e=MARK_END, match=f"{{title body}} : ({fts5_query(user_text)})")
     return {row[0]: (highlight(row[1]), highlight(row[2])) for row in session.execute(stmt)}
 
 
 def facet_values(session: Session, *, actor: Actor, column: str, limit: int = 60) -> list[str]:
-    """The most common values of a filter column among what the actor can see."""
+    """The most common values of a filter column among what the actor can see (cached until
+    the next write)."""
+    key = ("learning.facets", column, limit, cache.viewer_scope(actor))
+    return cache.cached(session, key, lambda: _facet_values(session, actor, column, limit))
+
+
+def _facet_values(session: Session, actor: Actor, column: str, limit: int) -> list[str]:
     col = getattr(Doc, column)
     stmt = (
         select(col)

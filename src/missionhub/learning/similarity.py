@@ -50,9 +50,12 @@ def scores(
     query_orgs: Sequence[str] | None = None,
     orgs: np.ndarray | None = None,
     bonus: float = ORGANISATION_BONUS,
+    transposed: sparse.csr_matrix | None = None,
 ) -> np.ndarray:
-    """Cosine of each query row with each matrix row, plus ``bonus`` where organisations match."""
-    result = (query @ matrix.T).toarray()
+    """Cosine of each query row with each matrix row, plus ``bonus`` where organisations match.
+    ``transposed`` (features x records, CSR) makes a query touch only its own terms' postings."""
+    by_feature = transposed if transposed is not None else matrix.T.tocsr()
+    result = (query @ by_feature).toarray()
     if query_orgs is not None and orgs is not None and bonus:
         result += bonus * (np.asarray(query_orgs)[:, None] == orgs[None, :])
     return result
@@ -78,6 +81,9 @@ class SimilarityIndex:
     _rows: list[sparse.csr_matrix] = field(default_factory=list)
     _position: dict[Hashable, int] = field(default_factory=dict)
     _matrix: sparse.csr_matrix | None = None
+    _by_feature: sparse.csr_matrix | None = None
+    _org_codes: np.ndarray | None = None
+    _org_names: dict[str, int] = field(default_factory=dict)
     _idf: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -107,6 +113,8 @@ class SimilarityIndex:
             df = np.bincount(counts.indices, minlength=N_FEATURES)
             self._idf = idf(df, counts.shape[0])
             self._matrix = weigh(counts, self._idf)
+            self._by_feature = self._matrix.T.tocsr()
+            self._org_codes = None
         return self._matrix, self._idf
 
     def query(
@@ -122,9 +130,26 @@ class SimilarityIndex:
             return []
         matrix, weights = self.matrix()
         query = weigh(term_counts([text]), weights)
-        orgs = np.asarray(self.orgs, dtype=object) if organisation else None
-        row = scores(query, matrix, [organisation] if organisation else None, orgs)[0]
+        row = scores(query, matrix, transposed=self._by_feature)[0]
+        if organisation:
+            row += ORGANISATION_BONUS * (self._codes() == self._code(organisation))
         return [(self.keys[i], s) for i, s in top_k(row, k, allowed)]
+
+    def by_feature(self) -> sparse.csr_matrix:
+        """The weighted matrix transposed (features x records), as queries use it."""
+        self.matrix()
+        assert self._by_feature is not None
+        return self._by_feature
+
+    def _codes(self) -> np.ndarray:
+        if self._org_codes is None:
+            self._org_names = {name: i for i, name in enumerate(dict.fromkeys(self.orgs))}
+            self._org_codes = np.array([self._org_names[o] for o in self.orgs], dtype=np.int64)
+        return self._org_codes
+
+    def _code(self, organisation: str) -> int:
+        self._codes()
+        return self._org_names.get(organisation, -1)
 
 
 def _empty() -> sparse.csr_matrix:

@@ -23,19 +23,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 SQLITE_UP = [
-    "CREATE VIRTUAL TABLE learning_documents_fts USING fts5(title, body, "
+    "CREATE VIRTUAL TABLE learning_documents_fts USING fts5(title, body, tags, "
     "content='learning_documents', content_rowid='id', "
     "tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER learning_documents_ai AFTER INSERT ON learning_documents BEGIN "
-    "INSERT INTO learning_documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body); "
+    "INSERT INTO learning_documents_fts(rowid, title, body, tags) VALUES (new.id, new.title, new.body, new.tags); "
     "END",
     "CREATE TRIGGER learning_documents_ad AFTER DELETE ON learning_documents BEGIN "
-    "INSERT INTO learning_documents_fts(learning_documents_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); END",
-    "CREATE TRIGGER learning_documents_au AFTER UPDATE OF title, body ON learning_documents BEGIN "
-    "INSERT INTO learning_documents_fts(learning_documents_fts, rowid, title, body) "
-    "VALUES ('delete', old.id, old.title, old.body); "
-    "INSERT INTO learning_documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body); "
+    "INSERT INTO learning_documents_fts(learning_documents_fts, rowid, title, body, tags) "
+    "VALUES ('delete', old.id, old.title, old.body, old.tags); END",
+    "CREATE TRIGGER learning_documents_au AFTER UPDATE OF title, body, tags ON learning_documents BEGIN "
+    "INSERT INTO learning_documents_fts(learning_documents_fts, rowid, title, body, tags) "
+    "VALUES ('delete', old.id, old.title, old.body, old.tags); "
+    "INSERT INTO learning_documents_fts(rowid, title, body, tags) VALUES (new.id, new.title, new.body, new.tags); "
     "END",
 ]
 SQLITE_DOWN = [
@@ -49,10 +49,11 @@ POSTGRES_UP = [
 BEGIN
   NEW.search_vector :=
     setweight(to_tsvector('english', coalesce(NEW.title, '')), 'A') ||
-    setweight(to_tsvector('english', coalesce(NEW.body, '')), 'B');
+    setweight(to_tsvector('english', coalesce(NEW.body, '')), 'B') ||
+    setweight(to_tsvector('simple', coalesce(NEW.tags, '')), 'D');
   RETURN NEW;
 END $$""",
-    "CREATE TRIGGER learning_documents_tsv BEFORE INSERT OR UPDATE OF title, body "
+    "CREATE TRIGGER learning_documents_tsv BEFORE INSERT OR UPDATE OF title, body, tags "
     "ON learning_documents FOR EACH ROW EXECUTE FUNCTION learning_documents_tsv()",
 ]
 POSTGRES_DOWN = [
@@ -101,6 +102,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("tags", sa.Text(), nullable=False),
         sa.Column("updated_at", missionhub.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "search_vector",
