@@ -28,6 +28,9 @@ from missionhub.portfolio.projects import get_project
 Doc = SearchDocument
 MARGIN = timedelta(seconds=10)  # a request's transaction commits within this
 REBUILD_EVERY = timedelta(hours=1)
+# Counting documents (to notice deletions) scans the table: at most this often. A deleted
+# document the index still holds is never shown: candidates are read back from the database.
+COUNT_EVERY = timedelta(seconds=5)
 THRESHOLD = 0.2  # cosine below which a record is not shown as similar
 DUPLICATE_THRESHOLD = 0.45  # shown in the duplicate-candidates report
 CANDIDATES = 50
@@ -39,6 +42,7 @@ class _State:
     versions: dict[int, datetime] = field(default_factory=dict)  # document id -> updated_at
     seen_until: datetime | None = None
     built_at: datetime | None = None
+    counted_at: datetime | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -72,7 +76,10 @@ def sync(session: Session) -> SimilarityIndex:
     state = _state(session)
     with state.lock:
         now = utcnow()
-        total = session.scalar(select(func.count()).select_from(Doc)) or 0
+        total = len(state.versions)
+        if state.counted_at is None or now - state.counted_at > COUNT_EVERY:
+            total = session.scalar(select(func.count()).select_from(Doc)) or 0
+            state.counted_at = now
         if _stale(state, total, now):
             state.index, state.versions, state.built_at = SimilarityIndex(), {}, now
             changed = select(Doc.id, Doc.updated_at)

@@ -37,11 +37,15 @@ def idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:
 
 
 def weigh(counts: sparse.csr_matrix, weights: np.ndarray) -> sparse.csr_matrix:
-    """Apply IDF weights and scale each row to unit length."""
-    weighted = counts.multiply(weights).tocsr()
-    norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+    """Apply IDF weights and scale each row to unit length (in place on a copy, O(non-zeros))."""
+    weighted = counts.astype(np.float32, copy=True).tocsr()
+    weighted.data *= weights[weighted.indices]
+    lengths = np.diff(weighted.indptr)
+    rows = np.repeat(np.arange(weighted.shape[0]), lengths)
+    norms = np.sqrt(np.bincount(rows, weights=weighted.data**2, minlength=weighted.shape[0]))
     norms[norms == 0] = 1.0
-    return sparse.diags(1.0 / norms) @ weighted
+    weighted.data /= norms[rows].astype(np.float32)
+    return weighted
 
 
 def scores(
