@@ -32,6 +32,7 @@ from missionhub.db.session import Database
 from missionhub.learning import records, similar
 from missionhub.learning.models import DocKind, SearchDocument
 from missionhub.learning.search import SearchQuery, search
+from missionhub.learning.tags import document_tags
 from missionhub.learning.textnorm import words
 from missionhub.settings import get_settings
 
@@ -56,7 +57,7 @@ def scaled(texts: list[tuple[str, str, str]], n: int, seed: int = 7) -> list[dic
     """``n`` documents: each real record's text plus a sentence of another, so copies differ;
     90% published, the rest drafts of 50 organisations."""
     rng = random.Random(seed)
-    docs = []
+    docs: list[dict[str, object]] = []
     for i in range(n):
         title, body, org = texts[i % len(texts)]
         extra = texts[rng.randrange(len(texts))][1].split(". ")[0]
@@ -78,6 +79,7 @@ def scaled(texts: list[tuple[str, str, str]], n: int, seed: int = 7) -> list[dic
                 "url": f"/learning/records/{i + 1}",
             }
         )
+        docs[-1]["tags"] = document_tags(docs[-1])
     return docs
 
 
@@ -122,8 +124,14 @@ def measure(url: str, queries: list[str], descriptions: list[str]) -> dict[str, 
         start = time.perf_counter()
         similar.sync(session)
         print(f"  similarity index built in {time.perf_counter() - start:.1f} s (once per process)")
-        for q in queries[:5]:  # warm caches
-            search(session, actor=Actor.public(), query=SearchQuery(text=q))
+        totals = [
+            search(session, actor=Actor.public(), query=SearchQuery(text=q)).total
+            for q in queries  # also warms the caches
+        ]
+        print(
+            f"  each search matches {statistics.median(totals):,.0f} documents (median), "
+            f"{max(totals):,} at most; {sum(t == 0 for t in totals)} match none"
+        )
         for q in queries:
             timed(
                 lambda q=q: search(session, actor=Actor.public(), query=SearchQuery(text=q)),

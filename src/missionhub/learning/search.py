@@ -97,17 +97,20 @@ def _filters(actor: Actor, q: SearchQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-RANK_CAP = 2000  # a broad query ranks its newest RANK_CAP matches, so its cost is bounded
+# At most this many matches are counted and ranked, so a broad query costs no more than a
+# narrow one: SQLite ranks the newest RANK_CAP matches, PostgreSQL the first RANK_CAP its index
+# scan finds (decision 0031).
+RANK_CAP = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class SearchPage(Page[Hit]):
-    """A page of hits; ``ranked_among`` is set when the query matched more than RANK_CAP."""
+    """A page of hits. ``more``: over RANK_CAP matched; ``total`` is then RANK_CAP."""
 
-    ranked_among: int | None = None
+    more: bool = False
 
     @property
-    def ranked_among_cap(self) -> int:
+    def cap(self) -> int:
         return RANK_CAP
 
 
@@ -144,8 +147,7 @@ class _Plan:
     match: Any  # a boolean SQL expression (TextClause on SQLite)
     rank: ColumnElement[float]
     descending: bool
-    count: Select[Any]
-    newest: Select[Any]  # ids of the matches, newest first
+    candidates: Select[Any]  # ids of the matches, in the order the engine finds them cheapest
 
 
 def _plan(session: Session, actor: Actor, q: SearchQuery) -> _Plan | None:
@@ -159,7 +161,6 @@ def _plan(session: Session, actor: Actor, q: SearchQuery) -> _Plan | None:
             match,
             literal_column(f"bm25({FTS_TABLE}, 8.0, 1.0, 0.0)"),
             False,
-            select(func.count()).select_from(FTS).where(match),
             select(FTS.c.rowid).where(match).order_by(FTS.c.rowid.desc()),
         )
     words = func.websearch_to_tsquery("english", q.text)
@@ -169,11 +170,7 @@ def _plan(session: Session, actor: Actor, q: SearchQuery) -> _Plan | None:
     query = words.op("&&")(func.to_tsquery("simple", tags)) if tags else words
     pg_match = Doc.search_vector.op("@@")(query)
     return _Plan(
-        pg_match,
-        func.ts_rank_cd(Doc.search_vector, words, 1),
-        True,
-        select(func.count()).where(pg_match),
-        select(Doc.id).where(pg_match).order_by(Doc.id.desc()),
+        pg_match, func.ts_rank_cd(Doc.search_vector, words, 1), True, select(Doc.id).where(pg_match)
     )
 
 
@@ -187,13 +184,16 @@ def search(
     plan = _plan(session, actor, query)
     if plan is None:
         return SearchPage([], 0, page, page_size)
-    total = session.scalar(plan.count) or 0
-    stmt = select(Doc.id, plan.rank.label("rank")).where(plan.match, *_filters(actor, query))
+    found = plan.candidates.limit(RANK_CAP + 1).subquery()
+    more = (session.scalar(select(func.count()).select_from(found)) or 0) > RANK_CAP
+    stmt = select(Doc.id, plan.rank.label("rank")).where(*_filters(actor, query))
     if _is_sqlite(session):
-        stmt = stmt.select_from(FTS).join(Doc, Doc.id == FTS.c.rowid)
-    if total > RANK_CAP:
-        floor = session.scalar(plan.newest.offset(RANK_CAP - 1).limit(1))
-        stmt = stmt.where((FTS.c.rowid if _is_sqlite(session) else Doc.id) >= floor)
+        stmt = stmt.select_from(FTS).join(Doc, Doc.id == FTS.c.rowid).where(plan.match)
+        if more:
+            floor = session.scalar(plan.candidates.offset(RANK_CAP - 1).limit(1))
+            stmt = stmt.where(FTS.c.rowid >= floor)
+    else:
+        stmt = stmt.where(Doc.id.in_(plan.candidates.limit(RANK_CAP)) if more else plan.match)
     order = plan.rank.desc() if plan.descending else plan.rank
     stmt = stmt.order_by(order, Doc.id).offset((page - 1) * page_size).limit(page_size)
     rows = session.execute(stmt).all()
@@ -205,8 +205,8 @@ def search(
         doc = docs[doc_id]
         title, snippet = marks.get(doc_id, (_plain(doc.title), _plain(summarise(doc.body))))
         hits.append(Hit(doc, title, snippet, float(rank)))
-    capped = total if total > RANK_CAP else None
-    return SearchPage(hits, total, page, page_size, ranked_among=capped)
+    total = RANK_CAP if more else session.scalar(select(func.count()).select_from(found)) or 0
+    return SearchPage(hits, total, page, page_size, more=more)
 
 
 def _browse(session: Session, actor: Actor, q: SearchQuery, page: int, size: int) -> SearchPage:
