@@ -164,3 +164,34 @@ def test_exports(client: TestClient, world: World) -> None:
     atrs = client.get(f"/projects/{ai.id}/atrs.json").json()
     assert atrs["tier_1"]["name"] == "Letter triage"
     assert client.get(f"/api/learning/projects/{ai.id}/atrs").json() == atrs
+
+
+def test_component_edit_form(client: TestClient, world: World) -> None:
+    alice = world.member(world.department())
+    api = component(world, alice)
+    world.sign_in(client, world.member(world.department("Home Office")))
+    assert client.get(f"/components/{api.id}/edit").status_code == 403
+    world.sign_in(client, alice)
+    form = client.get(f"/components/{api.id}/edit")
+    assert 'value="Address matching API"' in form.text
+    token = _csrf(client, f"/components/{api.id}/edit")
+    bad = client.post(
+        f"/components/{api.id}/edit",
+        data={"csrf_token": token, "name": "", "documentation_url": "ftp://x"},
+    )
+    assert bad.status_code == 400
+    assert "Enter name" in bad.text
+    good = client.post(
+        f"/components/{api.id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "Address matching API v2",
+            "kind": "api",
+            "description": "Matches addresses",
+            "owner": "Data Science Hub",
+            "maturity": "supported",
+            "visibility": "published",
+        },
+    )
+    assert good.status_code == 303
+    assert "Address matching API v2" in client.get(f"/components/{api.id}").text

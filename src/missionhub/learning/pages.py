@@ -426,6 +426,38 @@ def component_page(
     )
 
 
+@router.get("/components/{component_id}/edit", response_class=HTMLResponse)
+def edit_component(
+    request: Request, component_id: int, session: DbSession, actor: SignedInActor
+) -> HTMLResponse:
+    component = library.get_component(session, actor=actor, component_id=component_id)
+    if not can_edit(actor, owner_org_id=component.organisation_id):
+        raise PermissionDenied("Only the owning organisation's team can change this component")
+    values = {
+        k: ""
+        if getattr(component, k) is None
+        else str(getattr(getattr(component, k), "value", getattr(component, k)))
+        for k in COMPONENT_LABELS
+    }
+    return _component_form(request, FormResult(values), component)
+
+
+@router.post("/components/{component_id}/edit", response_class=HTMLResponse)
+async def update_component(
+    request: Request,
+    component_id: int,
+    session: DbSession,
+    actor: SignedInActor,
+    settings: AppSettings,
+) -> Response:
+    component = library.get_component(session, actor=actor, component_id=component_id)
+    data, result = parse(ComponentIn, await request.form(), COMPONENT_LABELS)
+    if data is not None:
+        library.update_component(session, actor=actor, component_id=component_id, data=data)
+        return _redirect(f"/components/{component_id}", settings, "Component updated")
+    return _component_form(request, result, component, status_code=400)
+
+
 @router.post("/projects/{project_id}/reuses", response_class=HTMLResponse)
 async def record_reuse(
     request: Request,
