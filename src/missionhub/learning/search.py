@@ -144,7 +144,7 @@ def fts5_match(user_text: str, groups: list[list[str]]) -> str:
 
 @dataclass(frozen=True)
 class _Plan:
-    match: Any  # a boolean SQL expression (TextClause on SQLite)
+    match: Any  # the words only (the rank reads every phrase it matches): TextClause on SQLite
     rank: ColumnElement[float]
     descending: bool
     candidates: Select[Any]  # ids of the matches, in the order the engine finds them cheapest
@@ -156,12 +156,13 @@ def _plan(session: Session, actor: Actor, q: SearchQuery) -> _Plan | None:
         expression = fts5_match(q.text, groups)
         if not expression:
             return None
-        match = text(f"{FTS_TABLE} MATCH :match").bindparams(match=expression)
+        tagged = text(f"{FTS_TABLE} MATCH :match").bindparams(match=expression)
+        words_only = f"{{title body}} : ({fts5_query(q.text)})"
         return _Plan(
-            match,
+            text(f"{FTS_TABLE} MATCH :words").bindparams(words=words_only),
             literal_column(f"bm25({FTS_TABLE}, 8.0, 1.0, 0.0)"),
             False,
-            select(FTS.c.rowid).where(match).order_by(FTS.c.rowid.desc()),
+            select(FTS.c.rowid).where(tagged).order_by(FTS.c.rowid.desc()),
         )
     words = func.websearch_to_tsquery("english", q.text)
     if not session.scalar(select(func.numnode(words))):
@@ -185,7 +186,8 @@ def search(
     if plan is None:
         return SearchPage([], 0, page, page_size)
     found = plan.candidates.limit(RANK_CAP + 1).subquery()
-    more = (session.scalar(select(func.count()).select_from(found)) or 0) > RANK_CAP
+    matched = session.scalar(select(func.count()).select_from(found)) or 0
+    more = matched > RANK_CAP
     stmt = select(Doc.id, plan.rank.label("rank")).where(*_filters(actor, query))
     if _is_sqlite(session):
         stmt = stmt.select_from(FTS).join(Doc, Doc.id == FTS.c.rowid).where(plan.match)
@@ -205,8 +207,7 @@ def search(
         doc = docs[doc_id]
         title, snippet = marks.get(doc_id, (_plain(doc.title), _plain(summarise(doc.body))))
         hits.append(Hit(doc, title, snippet, float(rank)))
-    total = RANK_CAP if more else session.scalar(select(func.count()).select_from(found)) or 0
-    return SearchPage(hits, total, page, page_size, more=more)
+    return SearchPage(hits, min(matched, RANK_CAP), page, page_size, more=more)
 
 
 def _browse(session: Session, actor: Actor, q: SearchQuery, page: int, size: int) -> SearchPage:
