@@ -15,6 +15,7 @@ import argparse
 import os
 import random
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -207,6 +208,7 @@ def main() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
         admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
     print("\nratio PostgreSQL / SQLite (p95):")
     for what in results["SQLite"]:
         a = np.percentile(results["SQLite"][what], 95)

@@ -149,3 +149,20 @@ def test_visibility_and_filters_become_tag_groups() -> None:
     assert token("mission", "5") in tags
     assert token("stage", "live") in tags
     assert all(t.isalnum() for t in tags)
+
+
+def test_snippet_marks_stemmed_matches_in_a_window() -> None:
+    from missionhub.learning.textnorm import snippet
+
+    text = (
+        "Intro words here. " * 10 + "Our Chatbots answer benefit claims quickly. " + "More. " * 20
+    )
+    html = highlight(snippet(text, "chatbot claim", words_around=12))
+    assert "<mark>Chatbots</mark>" in html
+    assert "<mark>claims</mark>" in html
+    assert html.startswith("… ")
+    assert html.endswith(" …")
+    assert (
+        highlight(snippet("Tax chatbot lessons", "chatbot", 60))
+        == "Tax <mark>chatbot</mark> lessons"
+    )
