@@ -100,7 +100,7 @@ def _filters(actor: Actor, q: SearchQuery) -> list[ColumnElement[bool]]:
 # At most this many matches are counted and ranked, so a broad query costs no more than a
 # narrow one: SQLite ranks the newest RANK_CAP matches, PostgreSQL the first RANK_CAP its index
 # scan finds (decision 0031).
-RANK_CAP = 1000
+RANK_CAP = 500
 
 
 @dataclass(frozen=True, slots=True)
