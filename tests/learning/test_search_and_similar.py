@@ -138,8 +138,11 @@ def test_similar_projects_cross_organisations_but_never_leak_drafts(
     assert {s.document.visibility for s in public} == {Visibility.PUBLISHED}
 
 
-def test_project_page_similar_excludes_itself(world: World, scene: dict[str, object]) -> None:
+def test_project_page_similar_excludes_itself_and_its_case_studies(
+    world: World, scene: dict[str, object]
+) -> None:
     published = scene["published"]
+    case_study(world, scene["alice"], publish=True, project_id=published.id, summary=CHATBOT)  # type: ignore[arg-type, attr-defined]
     found = similar.similar_to_project(
         world.session,
         actor=Actor.system(),
@@ -149,6 +152,7 @@ def test_project_page_similar_excludes_itself(world: World, scene: dict[str, obj
         s.document.ref_id != published.id or s.document.kind is not DocKind.PROJECT for s in found
     )  # type: ignore[attr-defined]
     assert "Secret court chatbot" in [s.document.title for s in found]
+    assert all(s.document.kind is not DocKind.CASE_STUDY for s in found)
 
 
 def test_duplicate_report_remembers_decisions(world: World, scene: dict[str, object]) -> None:

@@ -155,7 +155,7 @@ def record_page(
         session,
         actor=actor,
         text=similar.document_text(record.title, record.description),
-        exclude=(DocKind.RECORD, record.id),
+        exclude={(DocKind.RECORD, record.id)},
     )
     return render(
         request,

@@ -11,6 +11,7 @@ exists, is never shown.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,7 +21,13 @@ from sqlalchemy.orm import Session
 from missionhub.accounts.permissions import Actor, require, visible_clause
 from missionhub.db.base import utcnow
 from missionhub.errors import Invalid, NotFound
-from missionhub.learning.models import DocKind, DuplicateDecision, SearchDocument, Verdict
+from missionhub.learning.models import (
+    CaseStudy,
+    DocKind,
+    DuplicateDecision,
+    SearchDocument,
+    Verdict,
+)
 from missionhub.learning.similarity import SimilarityIndex
 from missionhub.portfolio.models import Project
 from missionhub.portfolio.projects import get_project
@@ -115,7 +122,7 @@ def similar_to_text(
     actor: Actor,
     text: str,
     organisation: str | None = None,
-    exclude: tuple[DocKind, int] | None = None,
+    exclude: Collection[tuple[DocKind, int]] = (),
     limit: int = 5,
     threshold: float = THRESHOLD,
 ) -> list[Similar]:
@@ -133,7 +140,7 @@ def similar_to_text(
             visible_clause(actor, Doc.organisation_id, Doc.visibility),  # type: ignore[arg-type]
         )
     ).all()
-    kept = [d for d in docs if exclude is None or (d.kind, d.ref_id) != exclude]
+    kept = [d for d in docs if (d.kind, d.ref_id) not in exclude]
     kept.sort(key=lambda d: (-scored[d.id], d.id))
     return [Similar(d, scored[d.id]) for d in kept[:limit]]
 
@@ -146,13 +153,15 @@ def project_text(project: Project) -> str:
 def similar_to_project(
     session: Session, *, actor: Actor, project_id: int, limit: int = 5
 ) -> list[Similar]:
-    """What resembles a project the actor can read, with any remembered decision."""
+    """What resembles a project the actor can read (not itself, nor its own case studies),
+    with any remembered decision."""
     project = get_project(session, actor=actor, project_id=project_id)
+    own_studies = session.scalars(select(CaseStudy.id).where(CaseStudy.project_id == project.id))
     found = similar_to_text(
         session,
         actor=actor,
         text=project_text(project),
-        exclude=(DocKind.PROJECT, project.id),
+        exclude={(DocKind.PROJECT, project.id), *((DocKind.CASE_STUDY, i) for i in own_studies)},
         limit=limit,
     )
     decisions = _decisions(session, [project.id])
@@ -202,7 +211,7 @@ def duplicate_candidates(
             session,
             actor=actor,
             text=project_text(project),
-            exclude=(DocKind.PROJECT, project.id),
+            exclude={(DocKind.PROJECT, project.id)},
             threshold=DUPLICATE_THRESHOLD,
         ):
             if (project.id, s.document.kind, s.document.ref_id) not in decided:
