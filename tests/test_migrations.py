@@ -19,7 +19,9 @@ from tests.conftest import dispose_database_url, fresh_database_url
 def test_models_and_migrations_agree(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": migrate.include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == [], "run `missionhub db revision` for these model changes"

@@ -17,6 +17,7 @@ DOMAINS: list[str] = [
     "portfolio",
     "jobs",
     "risk",
+    "learning",
     "procurement",
     "challenges",
     "linkage",
