@@ -52,7 +52,8 @@ docs: setup
 
 # Benchmarks print measurements; they are not pass/fail tests.
 bench: setup postgres
-	$(BIN)/python -m benchmarks.run_all
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light >/dev/null)
+	$(BIN)/python -m benchmarks.run_all $(BENCH)
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes --no-header -o requirements/dev.lock
