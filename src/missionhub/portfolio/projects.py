@@ -18,6 +18,7 @@ from missionhub.errors import Conflict, Invalid, NotFound
 from missionhub.pagination import Page, paginate
 from missionhub.portfolio.models import (
     Funding,
+    GateDecision,
     Kpi,
     KpiActual,
     Lesson,
@@ -92,11 +93,22 @@ def list_projects(
     return paginate(session, stmt, page=page, page_size=page_size)
 
 
+# Everything the project page shows, loaded up front (one query per collection, not per row).
+PROJECT_PAGE_LOADS = (
+    selectinload(Project.kpis).selectinload(Kpi.actuals),
+    selectinload(Project.team),
+    selectinload(Project.funding),
+    selectinload(Project.lessons),
+    selectinload(Project.mission_links),
+    selectinload(Project.stage_events).selectinload(StageEvent.decision),
+    selectinload(Project.decisions).selectinload(GateDecision.decided_by),
+    selectinload(Project.use_case),
+)
+
+
 def get_project(session: Session, *, actor: Actor, project_id: int) -> Project:
     project = session.scalar(
-        select(Project)
-        .where(Project.id == project_id)
-        .options(selectinload(Project.kpis).selectinload(Kpi.actuals))
+        select(Project).where(Project.id == project_id).options(*PROJECT_PAGE_LOADS)
     )
     if project is None or not can_read(
         actor, owner_org_id=project.organisation_id, visibility=project.visibility

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from missionhub import __version__
 from missionhub.db.session import Database
 from missionhub.domains import DOMAINS, domain_modules
-from missionhub.settings import Settings, get_settings
+from missionhub.settings import Environment, Settings, get_settings
 from missionhub.web.errors import install_error_handlers
 from missionhub.web.page_cache import PageCache, PageCacheMiddleware
 from missionhub.web.security import SecurityMiddleware
@@ -50,7 +50,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.templates = build_templates(DOMAINS)
+    app.state.templates = build_templates(
+        DOMAINS, auto_reload=settings.environment is Environment.DEVELOPMENT
+    )
     app.state.page_cache = PageCache(db, settings.page_cache_seconds)
     app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
     app.add_middleware(SecurityMiddleware, settings=settings)  # outermost: wraps cached pages too

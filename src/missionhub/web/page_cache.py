@@ -48,17 +48,26 @@ class PageCache:
     _checked_at: float = 0.0
     _writes_seen: int = -1
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _refreshing: anyio.Lock = field(default_factory=anyio.Lock)
 
     def _read_version(self) -> int:
         with self.db.session_factory() as session:
             return session.scalar(select(func.max(AuditEvent.id))) or 0
 
     async def version(self) -> int:
-        """The data version, re-read when stale or after a write in this process."""
+        """The data version, re-read when stale or after a write in this process.
+
+        One request re-reads it at a time; while it does, others use the version they have,
+        unless this process has written since (then they wait for the new one)."""
         now, writes = time.monotonic(), audit.writes_in_process()
-        if now - self._checked_at > self.ttl or writes != self._writes_seen:
-            version = await anyio.to_thread.run_sync(self._read_version)
-            self._version, self._checked_at, self._writes_seen = version, now, writes
+        if now - self._checked_at <= self.ttl and writes == self._writes_seen:
+            return self._version
+        if self._refreshing.locked() and writes == self._writes_seen:
+            return self._version
+        async with self._refreshing:
+            if writes != self._writes_seen or now - self._checked_at > self.ttl:
+                version = await anyio.to_thread.run_sync(self._read_version)
+                self._version, self._checked_at, self._writes_seen = version, now, writes
         return self._version
 
     def get(self, key: str, version: int) -> Entry | None:

@@ -27,8 +27,9 @@ def template_dirs(domains: list[str]) -> list[str]:
     return [str(d) for d in dirs if d.is_dir()]
 
 
-def build_templates(domains: list[str]) -> Jinja2Templates:
+def build_templates(domains: list[str], auto_reload: bool = True) -> Jinja2Templates:
     env = Environment(
+        auto_reload=auto_reload,
         loader=ChoiceLoader(
             [
                 FileSystemLoader(template_dirs(domains)),
