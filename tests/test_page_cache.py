@@ -18,6 +18,7 @@ def test_an_anonymous_page_is_cached_until_a_write(client: TestClient, world: Wo
     assert again.headers["x-cache"] == "hit"
     assert again.text == first.text
     world.project(member, title="Second project", visibility=Visibility.PUBLISHED)
+    world.session.commit()  # a request commits its writes; only committed writes move the version
     after_write = client.get("/projects")
     assert after_write.headers["x-cache"] == "miss"
     assert "Second project" in after_write.text

@@ -212,3 +212,50 @@ def test_funnel_and_mission_pages_draw_a_chart_and_give_the_same_numbers_as_a_ta
     assert 'id="funnel-table"' in page
     assert "Idea: 3; Discovery: 2; Alpha: 2; Beta: 0; Live: 0" in page
     assert "Of 3 projects tried, <strong>2</strong> reached alpha or later" in page
+
+
+def test_a_form_refused_with_errors_changes_nothing(client: TestClient, world: World) -> None:
+    """Review finding: a rejected use-case edit used to be saved (even publishing a draft)."""
+    from missionhub.portfolio.missions import create_use_case
+    from missionhub.portfolio.schemas import UseCaseIn
+
+    dwp = world.department()
+    member = world.member(dwp)
+    use_case = create_use_case(
+        world.session,
+        actor=world.actor(member),
+        data=UseCaseIn(title="Original", problem="P", visibility=Visibility.DRAFT),
+    )
+    supplier = world.supplier_org()
+    world.sign_in(client, member)
+    refused = post(
+        client,
+        f"/use-cases/{use_case.id}/edit",
+        {
+            "title": "Changed",
+            "problem": "P",
+            "visibility": "published",
+            "participant_ids": str(supplier.id),
+        },
+    )
+    assert refused.status_code == 400
+    assert "Participants must be public-sector organisations" in refused.text
+    world.session.expire_all()
+    assert (use_case.title, use_case.visibility) == ("Original", Visibility.DRAFT)
+    assert use_case.participants == []
+
+
+def test_a_refused_gate_decision_leaves_no_pending_request(
+    client: TestClient, world: World
+) -> None:
+    dwp = world.department()
+    project = world.project(world.member(dwp))
+    world.sign_in(client, world.cio(dwp))
+    refused = post(
+        client,
+        f"/projects/{project.id}/decision",
+        {"requested_stage": "stopped", "outcome": "proceed", "rationale": "Go"},
+    )
+    assert refused.status_code == 400
+    world.session.expire_all()
+    assert project.decisions == []

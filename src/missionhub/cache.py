@@ -1,7 +1,7 @@
 """Read-through cache for dashboards, invalidated by any write.
 
-Every write adds a row to the audit log, so the newest audit id is a version number for the
-whole store: a cached result is reused only while no write has happened since it was computed.
+Every committed write moves the store's data version (missionhub.db.version), so a cached result
+is reused only while no write has been committed since it was computed.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from missionhub.accounts.models import AuditEvent
 from missionhub.accounts.permissions import Actor
+from missionhub.db import version
 
 T = TypeVar("T")
 _MAX_ENTRIES = 512
@@ -24,8 +23,7 @@ _entries: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
 
 
 def data_version(session: Session) -> tuple[str, int]:
-    url = str(session.get_bind().engine.url)
-    return url, session.scalar(select(func.max(AuditEvent.id))) or 0
+    return str(session.get_bind().engine.url), version.current(session)
 
 
 def viewer_scope(actor: Actor) -> tuple[Hashable, ...]:

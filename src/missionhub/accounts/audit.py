@@ -16,14 +16,9 @@ from sqlalchemy.orm import Mapper, Session, object_session, sessionmaker
 from missionhub.accounts.models import AuditEvent
 from missionhub.accounts.permissions import Actor
 from missionhub.db.base import Base, jsonable, utcnow
+from missionhub.db.version import mark_written
 
 _installed = False
-_writes = 0
-
-
-def writes_in_process() -> int:
-    """How many audited rows this process has written (the page cache watches it)."""
-    return _writes
 
 
 def install_audit_hook(_factory: sessionmaker[Session] | None = None) -> None:
@@ -45,11 +40,9 @@ def _listener(action: str) -> Any:
         session = object_session(target)
         row = audit_row(target, name, session.info.get("actor") if session else None)
         if row is not None:
-            global _writes
-            _writes += 1
             connection.execute(insert(AuditEvent), [row])
             if session is not None:
-                session.info["wrote"] = True
+                mark_written(session)
 
     return record
 

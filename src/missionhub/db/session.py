@@ -46,6 +46,7 @@ class Database:
         """``bind`` (tests): run every session inside that connection's open transaction,
         so that each test's writes can be rolled back whole."""
         from missionhub.accounts.audit import install_audit_hook
+        from missionhub.db.version import install_version_hooks
 
         self.url = url
         self.engine = bind.engine if bind is not None else make_engine(url, **engine_kwargs)
@@ -57,6 +58,7 @@ class Database:
             else sessionmaker(self.engine, expire_on_commit=False)
         )
         install_audit_hook(self.session_factory)
+        install_version_hooks()
 
     @property
     def is_sqlite(self) -> bool:

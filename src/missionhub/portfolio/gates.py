@@ -116,6 +116,7 @@ def _unprompted(
             f"A project in {project.stage.label} cannot move to {target.label}",
             field="requested_stage",
         )
+    _check_outcome(target, outcome)  # before anything is added to the project
     decision = GateDecision(
         from_stage=project.stage,
         requested_stage=target,
@@ -126,9 +127,13 @@ def _unprompted(
     return decision
 
 
-def _apply(project: Project, decision: GateDecision, actor: Actor, data: GateDecisionIn) -> None:
-    if data.outcome is GateOutcome.PROCEED and decision.requested_stage is Stage.STOPPED:
+def _check_outcome(target: Stage, outcome: GateOutcome) -> None:
+    if outcome is GateOutcome.PROCEED and target is Stage.STOPPED:
         raise Invalid("To stop the project, decide 'stop' and give a reason", field="outcome")
+
+
+def _apply(project: Project, decision: GateDecision, actor: Actor, data: GateDecisionIn) -> None:
+    _check_outcome(decision.requested_stage, data.outcome)
     decision.status = DecisionStatus.DECIDED
     decision.outcome = data.outcome
     decision.rationale = data.rationale

@@ -84,18 +84,23 @@ def _resolve(session: Session, model: Any, ids: list[int], field: str) -> list[A
 
 
 def _apply_use_case(session: Session, use_case: UseCase, data: UseCaseIn) -> None:
-    use_case.title, use_case.problem, use_case.outcome = data.title, data.problem, data.outcome
-    use_case.visibility = data.visibility
-    use_case.participants = _resolve(session, Organisation, data.participant_ids, "participant_ids")
-    if any(not org.is_public_sector for org in use_case.participants):
+    """Check everything first, then change the use case (a refused edit changes nothing)."""
+    participants = _resolve(session, Organisation, data.participant_ids, "participant_ids")
+    if any(not org.is_public_sector for org in participants):
         raise Invalid("Participants must be public-sector organisations", field="participant_ids")
-    use_case.missions = _resolve(session, Mission, data.mission_ids, "mission_ids")
-    use_case.milestones = _resolve(session, Milestone, data.milestone_ids, "milestone_ids")
-    mission_ids = {m.id for m in use_case.missions}
-    if any(ms.mission_id not in mission_ids for ms in use_case.milestones):
+    missions = _resolve(session, Mission, data.mission_ids, "mission_ids")
+    milestones = _resolve(session, Milestone, data.milestone_ids, "milestone_ids")
+    if any(ms.mission_id not in {m.id for m in missions} for ms in milestones):
         raise Invalid(
             "Each milestone must belong to one of the chosen missions", field="milestone_ids"
         )
+    use_case.title, use_case.problem, use_case.outcome = data.title, data.problem, data.outcome
+    use_case.visibility = data.visibility
+    use_case.participants, use_case.missions, use_case.milestones = (
+        participants,
+        missions,
+        milestones,
+    )
 
 
 def create_use_case(session: Session, *, actor: Actor, data: UseCaseIn) -> UseCase:

@@ -2,7 +2,8 @@
 
 Pages authenticate with the session cookie; the JSON API with ``Authorization: Bearer``.
 The transaction commits when the route function returns, before the response is sent, so a
-failed commit is a 500, never a success page over a lost write.
+failed commit is a 500, never a success page over a lost write. A page rendered with an error
+status (a form re-shown with its errors) rolls the transaction back instead.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ def db_session(request: Request) -> Iterator[Session]:
     with database.session_factory() as session:
         try:
             yield session
-            session.commit()
         except BaseException:
             session.rollback()
             raise
+        if getattr(request.state, "failed", False):
+            session.rollback()  # the page reported errors: keep nothing the handler changed
+        else:
+            session.commit()
 
 
 def current_actor(

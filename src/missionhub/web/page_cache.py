@@ -4,9 +4,11 @@ visitor, so it is rendered once per data version and then served from memory.
 - Only GET requests with no session cookie, no flash message and no Authorization header.
 - A response is kept only if it is a 200, sets no cookie, and rendered nothing tied to the
   browser (a page that rendered a CSRF token marks itself personal; see `web.templating`).
-- The data version is the newest audit event id (every write adds one). A write made by this
-  process invalidates at once; writes by other worker processes are noticed within
+- The data version (missionhub.db.version) moves with every committed write. A write committed
+  by this process invalidates at once; writes by other worker processes are noticed within
   `page_cache_seconds`. Setting it to 0 turns the cache off.
+- The key includes the Host header, so a request with a forged Host cannot fill the cache for
+  everyone else with links to another site.
 """
 
 from __future__ import annotations
@@ -17,12 +19,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import anyio
-from sqlalchemy import func, select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from missionhub.accounts import audit
-from missionhub.accounts.models import AuditEvent
+from missionhub.db import version as data_version
 from missionhub.db.session import Database
 from missionhub.web.security import FLASH_COOKIE, SESSION_COOKIE
 
@@ -52,14 +52,14 @@ class PageCache:
 
     def _read_version(self) -> int:
         with self.db.session_factory() as session:
-            return session.scalar(select(func.max(AuditEvent.id))) or 0
+            return data_version.current(session)
 
     async def version(self) -> int:
         """The data version, re-read when stale or after a write in this process.
 
         One request re-reads it at a time; while it does, others use the version they have,
         unless this process has written since (then they wait for the new one)."""
-        now, writes = time.monotonic(), audit.writes_in_process()
+        now, writes = time.monotonic(), data_version.local_commits()
         if now - self._checked_at <= self.ttl and writes == self._writes_seen:
             return self._version
         if self._refreshing.locked() and writes == self._writes_seen:
@@ -113,7 +113,8 @@ class PageCacheMiddleware:
         if self.cache.ttl <= 0 or not cacheable_request(scope):
             await self.app(scope, receive, send)
             return
-        key = scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
+        host = Headers(scope=scope).get("host", "")
+        key = host + scope["path"] + "?" + scope.get("query_string", b"").decode("latin-1")
         version = await self.cache.version()
         hit = self.cache.get(key, version)
         if hit is not None:

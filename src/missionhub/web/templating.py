@@ -114,6 +114,10 @@ def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     """Render a page with what every page needs: the actor, CSRF token, CSP nonce, flash."""
+    if status_code >= 400:
+        # A page re-shown with errors must not keep what its handler half-did: the request's
+        # transaction is rolled back, not committed (see web.deps.db_session).
+        request.state.failed = True
     settings: Settings = request.app.state.settings
     templates: Jinja2Templates = request.app.state.templates
     actor = getattr(request.state, "actor", None)
