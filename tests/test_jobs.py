@@ -127,3 +127,29 @@ def test_a_job_can_read_report_progress_and_then_write(
         )
         == 1
     )
+
+
+def _only_the_starter(session: Session, actor: Any, job: Any) -> bool:
+    return bool(actor.user_id) and job.created_by_id == actor.user_id
+
+
+service.handler("test.private", can_view=_only_the_starter)(_count)
+
+
+def test_a_job_kind_can_narrow_who_sees_its_jobs_and_errors_hide_their_trace(
+    world: World, session: Session, client: TestClient
+) -> None:
+    from missionhub.errors import PermissionDenied
+
+    dwp = world.department()
+    starter, colleague = world.member(dwp), world.member(dwp)
+    job = service.enqueue(
+        session, actor=world.actor(starter), kind="test.private", title="Private", params={"n": 1}
+    )
+    assert service.get_job(session, actor=world.actor(starter), job_id=job.id) is job
+    with pytest.raises(PermissionDenied):
+        service.get_job(session, actor=world.actor(colleague), job_id=job.id)
+    job.error = "Unexpected error: boom\nTraceback (most recent call last): ..."
+    session.flush()
+    shown = client.get(f"/api/jobs/{job.id}", headers=world.bearer(starter)).json()["error"]
+    assert shown == "Unexpected error: boom"

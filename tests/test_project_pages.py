@@ -259,3 +259,29 @@ def test_a_refused_gate_decision_leaves_no_pending_request(
     assert refused.status_code == 400
     world.session.expire_all()
     assert project.decisions == []
+
+
+def test_a_published_project_does_not_disclose_a_draft_use_case(
+    client: TestClient, world: World
+) -> None:
+    """Review finding: the title of a draft use case showed on a published project."""
+    from missionhub.portfolio.missions import create_use_case
+    from missionhub.portfolio.schemas import UseCaseIn
+
+    member = world.member(world.department())
+    use_case = create_use_case(
+        world.session,
+        actor=world.actor(member),
+        data=UseCaseIn(
+            title="Secret cross-government plan", problem="P", visibility=Visibility.DRAFT
+        ),
+    )
+    project = world.project(member, visibility=Visibility.PUBLISHED, use_case_id=use_case.id)
+    page = client.get(f"/projects/{project.id}")
+    assert page.status_code == 200
+    assert "Secret cross-government plan" not in page.text
+    assert client.get(f"/api/projects/{project.id}").json()["use_case_id"] is None
+    world.sign_in(client, member)
+    own = client.get(f"/projects/{project.id}").text
+    assert '<a class="govuk-link" href="/use-cases/' in own  # a real link, not escaped text
+    assert "Secret cross-government plan" in own

@@ -180,3 +180,43 @@ def test_catalogue_and_atrs_export(world: World) -> None:
     plain = world.project(alice, title="Not AI")
     with pytest.raises(Invalid):
         export.atrs_record(world.session, actor=world.actor(alice), project_id=plain.id)
+
+
+def test_hidden_reuses_and_linked_drafts_are_not_disclosed(world: World, client) -> None:  # type: ignore[no-untyped-def]
+    """Review findings: a published component counted reuse by a draft project, and a published
+    case study named a draft component and the draft project it was about."""
+    dwp, moj = world.department(), world.department("Ministry of Justice")
+    alice, bob = world.member(dwp), world.member(moj)
+    api = component(world, alice, visibility=Visibility.PUBLISHED)
+    secret_project = world.project(bob, visibility=Visibility.DRAFT, title="Hidden MoJ project")
+    library.record_reuse(
+        world.session,
+        actor=world.actor(bob),
+        project_id=secret_project.id,
+        data=ReuseIn(component_id=api.id),
+    )
+    assert (
+        library.visible_reuse_counts(world.session, actor=Actor.public(), component_ids=[api.id])
+        == {}
+    )
+    assert library.visible_reuse_counts(
+        world.session, actor=world.actor(bob), component_ids=[api.id]
+    ) == {api.id: 1}
+    response = client.get("/api/learning/components")
+    listed = response.json()
+    assert response.status_code == 200, listed
+    assert listed[0]["reuse_count"] == 0, listed
+    draft_component = component(
+        world, alice, name="Internal fraud-scoring model v2", visibility=Visibility.DRAFT
+    )
+    study = case_study(
+        world,
+        alice,
+        publish=True,
+        project_id=world.project(alice, visibility=Visibility.DRAFT, title="Draft DWP project").id,
+    )
+    study.components.append(draft_component)
+    world.session.flush()
+    page = client.get(f"/case-studies/{study.id}").text
+    assert "Internal fraud-scoring model v2" not in page
+    assert "Draft DWP project" not in page

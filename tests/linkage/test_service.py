@@ -288,3 +288,23 @@ def test_three_departments_link_in_one_run(linkage: LinkageWorld, world: World, 
     assert hmt_rows["h3"] == dwp_rows["a6"]  # Rhys Price: in DWP and HMT only
     assert hmt_rows["h2"] == dwp_rows["a2"] == moj_rows["b2"]  # initial, date of birth, postcode
     assert dwp_rows["a4"] != moj_rows["b4"]  # Tomasz/Tomas who moved: no match key agrees
+
+
+def test_a_link_job_is_seen_only_by_the_projects_members(
+    linkage: LinkageWorld, world: World, cast: Cast
+) -> None:
+    """A review finding: any colleague in the steward's organisation could read the job."""
+    from missionhub.jobs import service as jobs
+
+    project = linkage.project(cast.steward, [cast.dwp, cast.moj])
+    linkage.owner(project, cast.dwp_owner, steward=cast.steward)
+    linkage.owner(project, cast.moj_owner, steward=cast.steward)
+    upload_both(linkage, cast, project)
+    run = linkage.run(cast.steward, project, method="match-keys")
+    assert run.job_id is not None
+    for member in (cast.steward, cast.dwp_owner, cast.moj_owner, cast.admin):
+        assert jobs.get_job(linkage.s, actor=world.actor(member), job_id=run.job_id)
+    cabinet_colleague = world.member(cast.cabinet)
+    for outsider in (cabinet_colleague, cast.dwp_colleague, cast.outsider):
+        with pytest.raises(PermissionDenied):
+            jobs.get_job(linkage.s, actor=world.actor(outsider), job_id=run.job_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
@@ -92,6 +93,14 @@ def visible_clause(
         return published
     own_draft = (org_col == actor.organisation_id) if actor.organisation_id is not None else false()
     return or_(vis_col.in_([Visibility.PUBLISHED, Visibility.INTERNAL]), own_draft)
+
+
+def readable(actor: Actor, record: Any) -> bool:
+    """Whether ``actor`` may read a record that has ``organisation_id`` and ``visibility``
+    (for records linked from a page the actor is reading: show a link only if this holds)."""
+    return record is not None and can_read(
+        actor, owner_org_id=record.organisation_id, visibility=record.visibility
+    )
 
 
 def can_edit(actor: Actor, *, owner_org_id: int | None) -> bool:

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from missionhub.jobs.models import JobStatus
-from missionhub.jobs.service import get_job
+from missionhub.jobs.service import get_job, public_error
 from missionhub.web.deps import CurrentActor, DbSession, PathId
 
 router = APIRouter(tags=["jobs"])
@@ -35,4 +35,6 @@ class JobOut(BaseModel):
 
 @router.get("/jobs/{job_id}", summary="A background job's status and progress")
 def job_status(job_id: PathId, session: DbSession, actor: CurrentActor) -> JobOut:
-    return JobOut.model_validate(get_job(session, actor=actor, job_id=job_id))
+    job = get_job(session, actor=actor, job_id=job_id)
+    out = JobOut.model_validate(job)
+    return out.model_copy(update={"error": public_error(job, actor)})

@@ -72,17 +72,30 @@ class JobContext:
 
 
 Handler = Callable[[Session, JobContext], dict[str, Any] | None]
+ViewCheck = Callable[[Session, Actor, Job], bool]
 _HANDLERS: dict[str, Handler] = {}
+_VIEW_CHECKS: dict[str, ViewCheck] = {}
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of ``kind``."""
+def handler(kind: str, can_view: ViewCheck | None = None) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind``. ``can_view`` narrows who may see such a
+    job (e.g. only a linkage project's members); by default the person who started it, staff of
+    their organisation and admins may."""
 
     def register(fn: Handler) -> Handler:
         _HANDLERS[kind] = fn
+        if can_view is not None:
+            _VIEW_CHECKS[kind] = can_view
         return fn
 
     return register
+
+
+def public_error(job: Job, actor: Actor) -> str | None:
+    """The error as shown to the actor: its first line; the trace is for admins only."""
+    if job.error is None or actor.is_admin:
+        return job.error
+    return job.error.split("\n", 1)[0]
 
 
 def enqueue(
@@ -106,10 +119,15 @@ def get_job(session: Session, *, actor: Actor, job_id: int) -> Job:
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"No job with id {job_id}")
-    allowed = actor.is_admin or (
-        actor.user_id is not None
-        and (job.created_by_id == actor.user_id or actor.belongs_to(job.organisation_id))
-    )
+    check = _VIEW_CHECKS.get(job.kind)
+    if actor.is_admin:
+        allowed = True
+    elif check is not None:
+        allowed = check(session, actor, job)
+    else:
+        allowed = actor.user_id is not None and (
+            job.created_by_id == actor.user_id or actor.belongs_to(job.organisation_id)
+        )
     require(allowed, "You cannot see this job")
     with _live_lock:
         live = _live.get(job.id)

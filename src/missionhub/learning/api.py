@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
 
-from missionhub.accounts.permissions import Visibility
+from missionhub.accounts.permissions import Actor, Visibility
 from missionhub.learning import export, library, records, similar
 from missionhub.learning.models import (
     CaseStudyStatus,
@@ -201,9 +202,20 @@ def get_case_study(case_study_id: PathId, session: DbSession, actor: CurrentActo
     )
 
 
-def _component(c: Any) -> ComponentOut:
-    data = {k: getattr(c, k) for k in ComponentOut.model_fields if hasattr(c, k)}
-    return ComponentOut.model_validate({**data, "reuse_count": len(c.reuses)})
+def _components(session: Session, actor: Actor, components: list[Any]) -> list[ComponentOut]:
+    """Components with the number of projects *the caller can see* that reuse each."""
+    counts = library.visible_reuse_counts(
+        session, actor=actor, component_ids=[c.id for c in components]
+    )
+    return [
+        ComponentOut.model_validate(
+            {
+                **{k: getattr(c, k) for k in ComponentOut.model_fields if hasattr(c, k)},
+                "reuse_count": counts.get(c.id, 0),
+            }
+        )
+        for c in components
+    ]
 
 
 @router.get("/components", summary="Reusable components you can see")
@@ -214,12 +226,14 @@ def list_components(
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> list[ComponentOut]:
     result = library.list_components(session, actor=actor, page=page, page_size=page_size)
-    return [_component(c) for c in result.items]
+    return _components(session, actor, result.items)
 
 
 @router.post("/components", status_code=201, summary="Add a reusable component")
 def create_component(data: ComponentIn, session: DbSession, actor: CurrentActor) -> ComponentOut:
-    return _component(library.create_component(session, actor=actor, data=data))
+    return _components(session, actor, [library.create_component(session, actor=actor, data=data)])[
+        0
+    ]
 
 
 @router.post(
@@ -231,7 +245,7 @@ def record_reuse(
     project_id: PathId, data: ReuseIn, session: DbSession, actor: CurrentActor
 ) -> ComponentOut:
     reuse = library.record_reuse(session, actor=actor, project_id=project_id, data=data)
-    return _component(reuse.component)
+    return _components(session, actor, [reuse.component])[0]
 
 
 @router.get("/records/{record_id}", summary="One imported inventory record, with provenance")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from missionhub.accounts.permissions import Actor, can_edit, can_read, require, visible_clause
@@ -325,6 +325,24 @@ def reusing_projects(session: Session, *, actor: Actor, component: Component) ->
         visible_clause(actor, Project.organisation_id, Project.visibility),
     )
     return list(session.scalars(stmt.order_by(Project.title)))
+
+
+def visible_reuse_counts(
+    session: Session, *, actor: Actor, component_ids: list[int]
+) -> dict[int, int]:
+    """How many projects the actor can see reuse each component (hidden ones are not counted)."""
+    if not component_ids:
+        return {}
+    rows = session.execute(
+        select(ComponentReuse.component_id, func.count())
+        .join(Project, Project.id == ComponentReuse.project_id)
+        .where(
+            ComponentReuse.component_id.in_(component_ids),
+            visible_clause(actor, Project.organisation_id, Project.visibility),
+        )
+        .group_by(ComponentReuse.component_id)
+    ).all()
+    return {component_id: n for component_id, n in rows}
 
 
 def reuses_of_project(session: Session, *, actor: Actor, project_id: int) -> list[Component]:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Role
-from missionhub.accounts.permissions import Actor, Visibility, can_edit
+from missionhub.accounts.permissions import Actor, Visibility, can_edit, readable
 from missionhub.errors import Conflict, Invalid, PermissionDenied
 from missionhub.learning import export, library, records, similar
 from missionhub.learning.models import (
@@ -264,6 +264,8 @@ def case_study_page(
             "editable": can_edit(actor, owner_org_id=study.organisation_id),
             "reviewer": actor.is_admin or actor.is_cio_of(study.organisation_id),
             "questions": library.visible_questions(actor, study),
+            "project": study.project if readable(actor, study.project) else None,
+            "components": [c for c in study.components if readable(actor, c)],
             "statuses": CaseStudyStatus,
         },
     )
@@ -377,8 +379,13 @@ def component_list(
     result = library.list_components(
         session, actor=actor, page=max(page, 1), page_size=settings.page_size
     )
+    counts = library.visible_reuse_counts(
+        session, actor=actor, component_ids=[c.id for c in result.items]
+    )
     return render(
-        request, "learning/components.html", {"title": "Reusable components", "page": result}
+        request,
+        "learning/components.html",
+        {"title": "Reusable components", "page": result, "reuse_counts": counts},
     )
 
 

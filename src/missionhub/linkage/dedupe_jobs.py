@@ -35,15 +35,20 @@ def job_dir(root: Path, job_id: int) -> Path:
 
 
 def start_dedupe(session: Session, *, actor: Actor, path: Path, filename: str, root: Path) -> Job:
-    require(actor.is_civil_servant, "Only civil servants can deduplicate records here")
-    columns = read_input(path).table.column_names
-    present = [c for c in splink_dedupe.FIELDS if c in columns]
-    if len(present) < 2:
+    """Queue deduplication of the uploaded file. If it is refused, the file (people's raw
+    details) is deleted at once, whatever the reason."""
+    try:
+        require(actor.is_civil_servant, "Only civil servants can deduplicate records here")
+        columns = read_input(path).table.column_names
+        present = [c for c in splink_dedupe.FIELDS if c in columns]
+        if len(present) < 2:
+            raise Invalid(
+                "The file needs at least two of the columns " + ", ".join(splink_dedupe.FIELDS),
+                field="file",
+            )
+    except BaseException:
         path.unlink(missing_ok=True)
-        raise Invalid(
-            "The file needs at least two of the columns " + ", ".join(splink_dedupe.FIELDS),
-            field="file",
-        )
+        raise
     return jobs.enqueue(
         session,
         actor=actor,
@@ -53,7 +58,12 @@ def start_dedupe(session: Session, *, actor: Actor, path: Path, filename: str, r
     )
 
 
-@jobs.handler(JOB_KIND)
+def _starter_only(session: Session, actor: Actor, job: Job) -> bool:
+    """A deduplication job concerns one department's raw records: only who started it sees it."""
+    return actor.user_id is not None and job.created_by_id == actor.user_id
+
+
+@jobs.handler(JOB_KIND, can_view=_starter_only)
 def _dedupe_job(session: Session, ctx: jobs.JobContext) -> dict[str, Any]:
     path, out = Path(ctx.params["path"]), job_dir(Path(ctx.params["root"]), ctx.job_id)
     try:

@@ -37,6 +37,7 @@ from missionhub.linkage.projects import (
     current_schema,
     get_project,
     owner_party,
+    role_in,
     stewarded_project,
 )
 from missionhub.linkage.schemas import RunIn
@@ -245,7 +246,14 @@ def record_run(
     return run
 
 
-@jobs.handler(JOB_KIND)
+def _members_only(session: Session, actor: Actor, job: Job) -> bool:
+    """A link job is seen only by the linkage project's steward and data owners."""
+    run = session.get(LinkRun, int(job.params.get("run_id", 0)))
+    project = session.get(LinkageProject, run.project_id) if run is not None else None
+    return project is not None and role_in(project, actor) is not None
+
+
+@jobs.handler(JOB_KIND, can_view=_members_only)
 def _link_job(session: Session, ctx: jobs.JobContext) -> dict[str, Any]:
     # Read in a short transaction of its own and write only at the end: the handler's session
     # is first used after the last progress report, so SQLite never holds a stale snapshot.

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from missionhub.accounts.permissions import Actor, readable
 from missionhub.pagination import Page
 from missionhub.portfolio import dashboards, gates, missions, projects
 from missionhub.portfolio.funnel import Funnel
@@ -81,9 +82,11 @@ def _summary(p: Project) -> ProjectSummaryOut:
     )
 
 
-def _project_out(p: Project) -> ProjectOut:
+def _project_out(p: Project, actor: Actor) -> ProjectOut:
     data: dict[str, Any] = {k: getattr(p, k) for k in ProjectOut.model_fields if hasattr(p, k)}
     data["organisation_name"] = p.organisation.name
+    if not readable(actor, p.use_case):
+        data["use_case_id"] = None  # a use case the caller may not see is not disclosed
     return ProjectOut.model_validate(data)
 
 
@@ -120,12 +123,12 @@ def list_projects(
 def create_project(data: ProjectIn, session: DbSession, actor: CurrentActor) -> ProjectOut:
     project = projects.register_project(session, actor=actor, data=data)
     session.refresh(project)
-    return _project_out(project)
+    return _project_out(project, actor)
 
 
 @router.get("/projects/{project_id}", summary="A project with everything recorded on it")
 def get_project(project_id: PathId, session: DbSession, actor: CurrentActor) -> ProjectOut:
-    return _project_out(projects.get_project(session, actor=actor, project_id=project_id))
+    return _project_out(projects.get_project(session, actor=actor, project_id=project_id), actor)
 
 
 @router.put("/projects/{project_id}", summary="Change a project's details")
@@ -133,7 +136,7 @@ def update_project(
     project_id: PathId, data: ProjectIn, session: DbSession, actor: CurrentActor
 ) -> ProjectOut:
     return _project_out(
-        projects.update_project(session, actor=actor, project_id=project_id, data=data)
+        projects.update_project(session, actor=actor, project_id=project_id, data=data), actor
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from missionhub.accounts.audit import history_for
 from missionhub.accounts.models import OrgKind, Role
-from missionhub.accounts.permissions import Actor, Visibility, can_edit, require_admin
+from missionhub.accounts.permissions import Actor, Visibility, can_edit, readable, require_admin
 from missionhub.accounts.service import list_organisations
 from missionhub.db.base import MAX_ID
 from missionhub.errors import Conflict, Invalid, NotFound
@@ -244,6 +244,7 @@ def project_page(
             if actor.is_civil_servant
             else [],
             "panels": panels_for("project_panels", session, actor, project),
+            "use_case": project.use_case if readable(actor, project.use_case) else None,
         },
     )
 
