@@ -25,6 +25,9 @@ from missionhub.linkage import normalise
 Backend = Literal["duckdb", "spark"]
 FIELDS = ("first_name", "last_name", "date_of_birth", "postcode", "sex")
 DEFAULT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y", "%Y%m%d"]
+# Dates of birth are normalised to YYYYMMDD; each engine names that layout in its own pattern
+# language (DuckDB strptime, Spark's datetime patterns).
+DATE_OF_BIRTH_FORMAT: dict[str, str] = {"duckdb": "%Y%m%d", "spark": "yyyyMMdd"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def prepare(frame: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     return out
 
 
-def comparisons(present: list[str]) -> list[Any]:
+def comparisons(present: list[str], backend: Backend = "duckdb") -> list[Any]:
     import splink.comparison_library as cl
 
     table: dict[str, Any] = {
@@ -73,7 +76,7 @@ def comparisons(present: list[str]) -> list[Any]:
         "date_of_birth": cl.DateOfBirthComparison(
             "date_of_birth",
             input_is_string=True,
-            datetime_format="%Y%m%d",
+            datetime_format=DATE_OF_BIRTH_FORMAT[backend],
             invalid_dates_as_null=False,
         ),
         "postcode": cl.LevenshteinAtThresholds("postcode", [1, 2]),
@@ -98,22 +101,72 @@ def blocking_rules(present: list[str]) -> list[Any]:
 
 
 def db_api(backend: Backend, spark_session: Any = None) -> Any:
-    """The Splink database API: DuckDB in-process, or Spark given a session."""
+    """The Splink database API: DuckDB in-process, or Spark given (or starting) a session."""
     if backend == "duckdb":
         from splink import DuckDBAPI
 
         return DuckDBAPI()
     try:
-        from splink import SparkAPI
+        from splink.backends.spark import SparkAPI
     except ImportError as exc:
         raise ServiceError(
-            "The Spark backend needs pyspark (pip install pyspark) and a Java runtime"
+            "The Spark backend needs pyspark (the spark extra: pip install '.[spark]') and Java 17"
         ) from exc
     if spark_session is None:
-        from pyspark.sql import SparkSession
+        spark_session = start_spark()
+    add_splink_functions(spark_session)
+    return SparkAPI(
+        spark_session=spark_session,
+        break_lineage_method=break_lineage_method(spark_session),
+        register_udfs_automatically=False,
+    )
 
-        spark_session = SparkSession.builder.appName("missionhub-linkage").getOrCreate()
-    return SparkAPI(spark_session=spark_session)
+
+def start_spark() -> Any:
+    """The session from the environment (``spark-submit``, ``PYSPARK_SUBMIT_ARGS``,
+    ``spark-defaults.conf``), started if there is none; local mode when nothing names a master."""
+    from pyspark.sql import SparkSession
+
+    try:
+        return SparkSession.builder.appName("missionhub-linkage").getOrCreate()
+    except Exception as exc:  # pyspark's error when no Java runtime can be started
+        raise ServiceError(
+            f"Could not start Spark (it needs Java 17 or later, on PATH or JAVA_HOME): {exc}"
+        ) from exc
+
+
+def add_splink_functions(spark: Any) -> None:
+    """Register Splink's Spark SQL functions (Jaro-Winkler and others, used by the name
+    comparisons). Their classes are in a jar shipped inside the splink package; when the session
+    was not started with it (``--jars``), it is added at run time (``ADD JAR``, which also ships
+    it to the executors). Nothing is downloaded."""
+    from pyspark.errors import AnalysisException
+    from splink.backends.spark import similarity_jar_location
+    from splink.internals.spark.jar_location import get_scala_udfs  # the list SparkAPI registers
+
+    def register() -> None:
+        for name, java_class, return_type in get_scala_udfs():
+            spark.udf.registerJavaFunction(name, java_class, return_type)
+
+    try:
+        register()
+    except AnalysisException:
+        jar = similarity_jar_location()
+        spark.sql(f"ADD JAR '{jar}'")
+        try:
+            register()
+        except AnalysisException as exc:
+            raise ServiceError(
+                f"Spark could not load Splink's functions from {jar}: start the session "
+                f"with --jars {jar} (or spark.jars)"
+            ) from exc
+
+
+def break_lineage_method(spark: Any) -> str:
+    """How Splink keeps intermediate tables: as Parquet in the session's checkpoint directory
+    when one is set (Splink's default; use shared storage on a cluster), otherwise persisted
+    (executor memory, spilling to disk)."""
+    return "parquet" if spark.sparkContext.getCheckpointDir() else "persist"
 
 
 def train(
@@ -132,7 +185,7 @@ def train(
     tables = [api.register(f, dataset_display_name=f"input_{i}") for i, f in enumerate(frames)]
     settings = SettingsCreator(
         link_type="dedupe_only" if len(frames) == 1 else "link_only",
-        comparisons=comparisons(present),
+        comparisons=comparisons(present, backend),
         blocking_rules_to_generate_predictions=blocking_rules(present),
         retain_intermediate_calculation_columns=False,
     )
