@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | c
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup check lint typecheck pytest browser-deps postgres bench lock docs clean
+.PHONY: run test test-spark setup check lint typecheck pytest browser-deps postgres bench lock docs clean
 
 run: setup
 	$(BIN)/missionhub db upgrade
@@ -45,6 +45,12 @@ browser-deps:
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL is not reachable on 127.0.0.1:5432"; exit 1
+
+# The Spark backend of in-the-clear deduplication (pyspark is several hundred MB, so it is an
+# optional extra and CI skips this test; needs Java 17).
+test-spark: setup
+	$(BIN)/uv pip install --python $(BIN)/python "pyspark>=3.5"
+	$(BIN)/pytest tests/linkage/test_splink.py -q -rs
 
 # Reference docs generated from code (a test fails when they drift).
 docs: setup
