@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(
         500, ge=1, le=20_000, description="Largest file a user may upload, in megabytes."
     )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^/\s]+(/[^\s]*)?$",
+        description="Address of the site as people reach it (e.g. https://missionhub.example), "
+        "for absolute links in published data such as the OCDS buying pipeline. When unset, "
+        "development and test use the request's address and production writes relative links "
+        "(never the Host header a client sent).",
+    )
     demo_password: str | None = Field(
         None, description="Password given to demo accounts by `demo load` (development only)."
     )
@@ -93,6 +101,15 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.environment is not Environment.DEVELOPMENT
+
+    def site_url(self, request_base: str) -> str:
+        """The base for absolute links: ``public_url``, else (outside production only) the
+        address the request came in on, else "" for relative links."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.environment is Environment.PRODUCTION:
+            return ""
+        return request_base.rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

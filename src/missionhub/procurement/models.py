@@ -230,6 +230,7 @@ class SpendUpload(IdMixin, Base):
     """One "spend over £25,000" file, for one department."""
 
     __tablename__ = "spend_uploads"
+    __table_args__ = (UniqueConstraint("organisation_id", "sha256"),)
 
     filename: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64), index=True)

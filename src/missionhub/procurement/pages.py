@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
-from starlette.datastructures import UploadFile
 
 from missionhub.accounts.models import Role
 from missionhub.accounts.permissions import Actor
@@ -42,7 +41,7 @@ from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
 from missionhub.web.security import flash
 from missionhub.web.templating import render
-from missionhub.web.uploads import store_upload
+from missionhub.web.uploads import read_upload, store_upload
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 NAV = [
@@ -56,6 +55,12 @@ def _redirect(url: str, settings: Any, message: str | None = None) -> RedirectRe
     if message:
         flash(response, settings, message)
     return response
+
+
+def _site(request: Request, settings: Any) -> str:
+    """Base of absolute links in published data: the configured address, never a client's Host
+    header in production (see ``Settings.site_url``)."""
+    return str(settings.site_url(str(request.base_url)))
 
 
 def _is_officer(actor: Actor) -> bool:
@@ -116,12 +121,16 @@ async def ingest_upload(
             form.get("file"), settings, field="file", allowed_suffixes=(".json", ".jsonl")
         )
         encoding = values.get("encoding") or "utf-8"
-        job = queue_ingest(
-            session, actor=actor, path=stored.path, filename=stored.filename,
-            sha256=stored.sha256, keep_valid=values.get("keep_valid") == "true",
-            encoding=encoding,
-            schema_path=settings.data_dir / "procurement" / "ocds_release_schema_1.1.5.json",
-        )  # fmt: skip
+        try:
+            job = queue_ingest(
+                session, actor=actor, path=stored.path, filename=stored.filename,
+                sha256=stored.sha256, keep_valid=values.get("keep_valid") == "true",
+                encoding=encoding,
+                schema_path=settings.data_dir / "procurement" / "ocds_release_schema_1.1.5.json",
+            )  # fmt: skip
+        except Exception:
+            stored.path.unlink(missing_ok=True)  # no job will ever read it
+            raise
     except Invalid as exc:
         result.add(exc)
         return render(
@@ -173,12 +182,10 @@ async def spend_upload(
     upload = form.get("file")
     result = FormResult({k: v for k, v in form.items() if isinstance(v, str)})
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise Invalid("Choose a spend file to upload", field="file")
-        if not upload.filename.lower().endswith(".csv"):
-            raise Invalid("The file must end in .csv", field="file")
-        data = await upload.read(settings.max_upload_mb * 1024 * 1024 + 1)
-        saved = spend.ingest_spend(session, actor=actor, data=data, filename=upload.filename)
+        filename, data = await read_upload(
+            upload, settings, field="file", allowed_suffixes=(".csv",)
+        )
+        saved = spend.ingest_spend(session, actor=actor, data=data, filename=filename)
     except Invalid as exc:
         session.rollback()
         result.add(exc)
@@ -466,10 +473,10 @@ async def returns_upload(
     request: Request, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     form = await request.form()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise Invalid("Choose a returns file to upload", field="file")
-    saved = supply_chain.import_returns(session, actor=actor, data=await upload.read())
+    _, data = await read_upload(
+        form.get("file"), settings, field="file", allowed_suffixes=(".csv",)
+    )
+    saved = supply_chain.import_returns(session, actor=actor, data=data)
     return _redirect("/procurement", settings, f"{len(saved)} supply-chain returns recorded")
 
 
@@ -532,9 +539,11 @@ def pipeline_list(request: Request, session: DbSession, actor: CurrentActor) -> 
 
 
 @router.get("/pipeline.json")
-def pipeline_json(request: Request, session: DbSession, actor: CurrentActor) -> Response:
+def pipeline_json(
+    request: Request, session: DbSession, actor: CurrentActor, settings: AppSettings
+) -> Response:
     items = pipeline.list_planned(session, actor=actor)
-    package = pipeline.planning_package(session, items, base_url=str(request.base_url).rstrip("/"))
+    package = pipeline.planning_package(session, items, base_url=_site(request, settings))
     return Response(json.dumps(package, indent=2), media_type="application/json")
 
 
@@ -571,12 +580,14 @@ async def create_planned(
 
 @router.get("/pipeline/{planned_id}.json")
 def planned_json(
-    request: Request, planned_id: PathId, session: DbSession, actor: CurrentActor
+    request: Request,
+    planned_id: PathId,
+    session: DbSession,
+    actor: CurrentActor,
+    settings: AppSettings,
 ) -> Response:
     planned = pipeline.get_planned(session, actor=actor, planned_id=planned_id)
-    package = pipeline.planning_package(
-        session, [planned], base_url=str(request.base_url).rstrip("/")
-    )
+    package = pipeline.planning_package(session, [planned], base_url=_site(request, settings))
     return Response(json.dumps(package, indent=2), media_type="application/json")
 
 

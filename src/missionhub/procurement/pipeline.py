@@ -89,7 +89,7 @@ def planning_release(
     org = planned.organisation
     buyer = {"id": f"GB-MHUB-{org.slug}", "name": org.name}
     updated = planned.updated_at or planned.created_at
-    page = f"{base_url}/procurement/pipeline/{planned.id}"
+    page = f"{base_url}/pipeline/{planned.id}"
     release: dict[str, Any] = {
         "ocid": planned.ocid,
         "id": f"{planned.ocid}-planning-{updated:%Y%m%dT%H%M%S}",
@@ -145,7 +145,7 @@ def planning_package(
 ) -> dict[str, Any]:
     missions = {m.id: m.title for m in session.scalars(select(Mission))}
     return {
-        "uri": f"{base_url}/procurement/pipeline.json",
+        "uri": f"{base_url}/pipeline.json",
         "version": "1.1",
         "publishedDate": datetime.now(UTC)
         .replace(microsecond=0)

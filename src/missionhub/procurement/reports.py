@@ -221,10 +221,10 @@ def audit(
     nothing, or less than ``min_share`` of the planned amount, ``after_days`` after being named."""
     if not award_ids:
         raise Invalid("Choose at least one contract", field="award")
-    if not Decimal(0) <= min_share <= Decimal(1):
-        raise Invalid("The share must be between 0 and 1", field="min_share")
-    if after_days < 0:
-        raise Invalid("The number of days cannot be negative", field="after_days")
+    if not min_share.is_finite() or not Decimal(0) <= min_share <= Decimal(1):
+        raise Invalid("The share must be a number between 0 and 1", field="min_share")
+    if not 0 <= after_days <= 36_500:
+        raise Invalid("The number of days must be between 0 and 36500", field="after_days")
     as_of = as_of or date.today()
     awards = list(session.scalars(select(Award).where(Award.id.in_(award_ids)).order_by(Award.id)))
     if len(awards) != len(set(award_ids)):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation
@@ -165,11 +166,7 @@ def ingest_spend(
     if org is None or not org.is_public_sector:
         raise Invalid("Choose the department the spend belongs to", field="organisation_id")
     digest = hashlib.sha256(data).hexdigest()
-    earlier = session.scalar(
-        select(SpendUpload).where(
-            SpendUpload.organisation_id == org.id, SpendUpload.sha256 == digest
-        )
-    )
+    earlier = _loaded(session, org.id, digest)
     if earlier is not None:
         return earlier  # the same file again: nothing new to load
     rows = read_spend(data, encoding=encoding)
@@ -182,13 +179,29 @@ def ingest_spend(
         rows=len(rows),
         total=sum((r.amount for r in rows), Decimal(0)),
     )
-    session.add(upload)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(upload)
+            session.flush()
+    except IntegrityError:
+        # The same file was loaded by someone else at the same moment: theirs stands.
+        earlier = _loaded(session, org.id, digest)
+        if earlier is None:
+            raise
+        return earlier
     lines = [_line(upload, r, register) for r in rows]
     session.execute(insert(table(SpendLine)), lines)
     upload.unmatched = unmatched_report(lines)
     session.flush()
     return upload
+
+
+def _loaded(session: Session, organisation_id: int, digest: str) -> SpendUpload | None:
+    return session.scalar(
+        select(SpendUpload).where(
+            SpendUpload.organisation_id == organisation_id, SpendUpload.sha256 == digest
+        )
+    )
 
 
 def _line(upload: SpendUpload, row: SpendRow, register: Register) -> dict[str, Any]:

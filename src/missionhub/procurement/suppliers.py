@@ -203,9 +203,13 @@ def override(
 
 
 def get_supplier(session: Session, *, actor: Actor, supplier_id: int) -> Supplier:
+    """One register entry with its SME evidence: for civil servants, and for a supplier's own
+    organisation only (a supplier never reads another supplier's entry)."""
     require(actor.is_authenticated, "Sign in to see the supplier register")
     supplier = session.get(Supplier, supplier_id)
-    if supplier is None:
+    if supplier is None or not (
+        actor.is_admin or actor.is_civil_servant or actor.belongs_to(supplier.organisation_id)
+    ):
         raise NotFound(f"No supplier with id {supplier_id}")
     return supplier
 
