@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from enum import StrEnum
@@ -13,6 +12,7 @@ import typer
 
 from missionhub.accounts.permissions import Actor
 from missionhub.clitools import console, database, fail, progress_bar
+from missionhub.csvout import write_csv
 from missionhub.errors import ServiceError
 from missionhub.learning import export, indexing, records
 from missionhub.learning.importers.common import ImportReport
@@ -106,9 +106,7 @@ def export_command(
             json.dump(rows, out, indent=2, ensure_ascii=False)
             out.write("\n")
         else:
-            writer = csv.DictWriter(out, fieldnames=export.CATALOGUE_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+            write_csv(out, rows, export.CATALOGUE_COLUMNS)
     finally:
         if output:
             out.close()

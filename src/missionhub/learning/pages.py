@@ -3,8 +3,6 @@ report, the "similar projects" hint while registering, and the project page pane
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from missionhub.web.deps import (
     SignedInActor,
     csrf_protect,
 )
+from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.panels import Panel
@@ -532,14 +531,8 @@ async def decide_duplicate(
 
 @router.get("/learning/catalogue.csv")
 def catalogue_csv(session: DbSession, actor: CurrentActor) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=export.CATALOGUE_COLUMNS)
-    writer.writeheader()
-    writer.writerows(export.catalogue_rows(session, actor=actor))
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="catalogue.csv"'},
+    return csv_download(
+        export.catalogue_rows(session, actor=actor), export.CATALOGUE_COLUMNS, "catalogue.csv"
     )
 
 

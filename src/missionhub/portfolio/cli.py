@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from enum import StrEnum
@@ -13,6 +12,7 @@ import typer
 
 from missionhub.accounts.permissions import Actor
 from missionhub.clitools import console, database
+from missionhub.csvout import write_csv
 from missionhub.portfolio.export import CSV_COLUMNS, project_rows
 
 NAME = "projects"
@@ -44,9 +44,7 @@ def projects_export(
             json.dump(rows, out, indent=2, ensure_ascii=False)
             out.write("\n")
         else:
-            writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+            write_csv(out, rows, CSV_COLUMNS)
     finally:
         if output:
             out.close()

@@ -5,8 +5,6 @@ Routes only translate: form -> validated model -> service call -> page or redire
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +52,7 @@ from missionhub.web.deps import (
     SignedInActor,
     csrf_protect,
 )
+from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.panels import panels_for
@@ -166,15 +165,7 @@ def project_list(
 def project_list_csv(request: Request, session: DbSession, actor: CurrentActor) -> Response:
     f, _ = _project_filter(request)
     rows = export.project_rows(session, actor=actor, filters=f)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=export.CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="projects.csv"'},
-    )
+    return csv_download(rows, export.CSV_COLUMNS, "projects.csv")
 
 
 # Register and edit -----------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from decimal import Decimal
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from missionhub.accounts.models import Organisation
 from missionhub.accounts.permissions import Actor
 from missionhub.clitools import console, database, fail, progress_bar
+from missionhub.csvout import write_csv
 from missionhub.errors import ServiceError
 from missionhub.procurement import jobs as _jobs  # noqa: F401  (registers the ingest job)
 from missionhub.procurement import pipeline, reports, spend, supply_chain
@@ -155,9 +155,7 @@ def sme_share_cmd(
     with database().transaction(Actor.system("cli sme-share")) as session:
         report = reports.sme_share_report(session, actor=Actor.system(), financial_year=year)
     if csv_out:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(report.rows[0]) if report.rows else [])
-        writer.writeheader()
-        writer.writerows(report.rows)
+        write_csv(sys.stdout, report.rows, list(report.rows[0]) if report.rows else [])
         return
     total = report.totals
     _emit(
@@ -190,9 +188,7 @@ def audit_cmd(
     except ServiceError as exc:
         raise fail(str(exc)) from exc
     if csv_out:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["award_id"])
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(sys.stdout, rows, list(rows[0]) if rows else ["award_id"])
         return
     flagged = [r for r in rows if r["flag"]]
     _emit(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +35,7 @@ from missionhub.web.deps import (
     SignedInActor,
     csrf_protect,
 )
+from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
 from missionhub.web.security import flash
@@ -68,16 +67,9 @@ def _is_officer(actor: Actor) -> bool:
 
 
 def _csv(rows: list[dict[str, Any]], name: str) -> Response:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    if not rows:
+        return csv_download([], [], name)
+    return csv_download(rows, list(rows[0]), name)
 
 
 # Overview and ingest ---------------------------------------------------------------------------

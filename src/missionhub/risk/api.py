@@ -5,14 +5,11 @@ Every route calls the same service function as its page, so it never shows more 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import Response as HttpResponse
 from pydantic import BaseModel
 
 from missionhub.risk import appetite, assessments, dashboards, escalation, register
@@ -34,6 +31,7 @@ from missionhub.risk.schemas import (
     ScaleIn,
 )
 from missionhub.web.deps import CurrentActor, DbSession, PathId, QueryId
+from missionhub.web.downloads import csv_download
 
 router = APIRouter(tags=["risk"])
 
@@ -54,11 +52,7 @@ def export(
     rows = list(risk_rows(session, actor=actor))
     if format is ExportFormat.JSON:
         return rows
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    return HttpResponse(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+    return csv_download(rows, CSV_COLUMNS)
 
 
 @router.get("/risks", summary="Risks you can see (your department's; every one for admins)")

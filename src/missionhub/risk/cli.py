@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from enum import StrEnum
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from missionhub.accounts.models import Organisation
 from missionhub.accounts.permissions import Actor
 from missionhub.clitools import console, database, fail, progress_bar
+from missionhub.csvout import write_csv
 from missionhub.risk.escalation import reopen_expired
 from missionhub.risk.export import CSV_COLUMNS, count_risks, risk_rows
 from missionhub.risk.register import RiskFilter
@@ -33,9 +33,7 @@ def _write(rows: list[dict[str, object]], fmt: OutputFormat, out: TextIO) -> Non
         json.dump(rows, out, indent=2, ensure_ascii=False)
         out.write("\n")
         return
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
+    write_csv(out, rows, CSV_COLUMNS)
 
 
 @app.command("export")

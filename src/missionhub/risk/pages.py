@@ -4,8 +4,6 @@ routes are served from here."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -34,6 +32,7 @@ from missionhub.risk.forms import int_or_none
 from missionhub.risk.models import Risk, RiskDecision
 from missionhub.risk.scoring import BAND_LABELS, IMPACT_LABELS, LIKELIHOOD_LABELS, band
 from missionhub.web.deps import CurrentActor, DbSession, SignedInActor, csrf_protect
+from missionhub.web.downloads import csv_download
 from missionhub.web.navigation import NavItem, civil_servants, roles
 from missionhub.web.panels import Panel
 from missionhub.web.templating import render
@@ -106,15 +105,7 @@ def _age(decision: RiskDecision) -> float:
 
 @router.get("/risks/export.csv")
 def export_csv(session: DbSession, actor: SignedInActor) -> Response:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(risk_rows(session, actor=actor))
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="risks.csv"'},
-    )
+    return csv_download(risk_rows(session, actor=actor), CSV_COLUMNS, "risks.csv")
 
 
 # Literal paths (/risks/appetite, /risks/register) before /risks/{risk_id}.
