@@ -65,33 +65,52 @@ def compile_one(release: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any
     ocid, date = release.get("ocid"), release.get("date")
     out: dict[str, Any] = {"tag": ["compiled"], "id": f"{ocid}-{date}", "date": date, "ocid": ocid}
     body = {k: v for k, v in release.items() if k != "tag"}
-    _, fields = _object(body, rules)
+    _, fields = _object(body, rules, {})
     out.update(fields)
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _object(obj: dict[str, Any], rules: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-    """(whether ocdsmerge would keep anything of ``obj``, what it keeps)."""
-    kept: dict[str, Any] = {}
+def _object(
+    obj: dict[str, Any], rules: dict[str, Any], kept: dict[str, Any]
+) -> tuple[bool, dict[str, Any]]:
+    """(whether ocdsmerge would keep anything of ``obj``, what it keeps, added to ``kept``)."""
     found = False
     for key, value in obj.items():
-        node = rules.get(key, _NONE)
-        rule = node.get(_RULE) if node else None
-        if rule == "omitWhenMerged":
-            continue
-        if (
-            not isinstance(value, _CONTAINERS)
-            or rule == "wholeListMerge"
-            or (type(value) is list and not all(type(item) is dict for item in value))
-        ):
+        node = rules.get(key)
+        if node is None:
+            node = _NONE
+        else:
+            rule = node.get(_RULE)
+            if rule == "omitWhenMerged":
+                continue
+            if rule == "wholeListMerge":
+                found = True
+                if value is not None:
+                    kept[key] = value
+                continue
+        kind = type(value)
+        if kind is dict:
+            if value:
+                has, inner = _object(value, node, {})
+                if has:
+                    found = True
+                    kept[key] = inner
+        elif kind is list:
+            if value:
+                for item in value:
+                    if type(item) is not dict:  # a list of values is kept whole
+                        found = True
+                        kept[key] = value
+                        break
+                else:
+                    has, items = _array(value, node)
+                    if has:
+                        found = True
+                        kept[key] = items
+        else:
             found = True
             if value is not None:
                 kept[key] = value
-        elif value:
-            has, inner = _array(value, node) if isinstance(value, list) else _object(value, node)
-            if has:
-                found = True
-                kept[key] = inner
     return found, kept
 
 
@@ -100,13 +119,17 @@ def _array(items: list[dict[str, Any]], rules: dict[str, Any]) -> tuple[bool, li
     seen: set[str] = set()
     for item in items:
         if "id" in item:
-            key = str(item["id"])
+            ident = item["id"]
+            key = str(ident)
             if key in seen:
                 raise _Unusual
             seen.add(key)
-        has, inner = _object(item, rules)
-        if has:
-            if "id" in item:  # ocdsmerge puts the id first
-                inner = {"id": item["id"], **inner} if item["id"] is not None else inner
-            out.append(inner)
+            # ocdsmerge puts the id first
+            has, inner = _object(item, rules, {} if ident is None else {"id": ident})
+            if has:
+                out.append(inner)
+        else:
+            has, inner = _object(item, rules, {})
+            if has:
+                out.append(inner)
     return bool(out), out
