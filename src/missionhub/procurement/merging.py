@@ -49,11 +49,12 @@ def compile_process(
     releases: list[dict[str, Any]], schema_path: Path
 ) -> tuple[dict[str, Any], list[str]]:
     """The compiled release of one process, and ocdsmerge's warnings about it."""
-    if len(releases) == 1:
-        try:
+    try:
+        if len(releases) == 1:
             return compile_one(releases[0], _rule_tree(str(schema_path))), []
-        except _Unusual:
-            pass
+        return compile_many(releases, _rule_tree(str(schema_path))), []
+    except _Unusual:
+        pass
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         compiled: dict[str, Any] = merger_for(str(schema_path)).create_compiled_release(releases)
@@ -133,3 +134,119 @@ def _array(items: list[dict[str, Any]], rules: dict[str, Any]) -> tuple[bool, li
             if has:
                 out.append(inner)
     return bool(out), out
+
+
+# Several releases -------------------------------------------------------------------------------
+
+
+class _Obj(dict[str, Any]):
+    """An object being merged (a plain dict in the merged tree is a value kept whole)."""
+
+
+class _Arr(dict[object, Any]):
+    """An array of objects being merged, by the string of each object's ``id`` (an object
+    without an ``id`` is always a new one, under a key of its own)."""
+
+
+def compile_many(releases: list[dict[str, Any]], rules: dict[str, Any]) -> dict[str, Any]:
+    """ocdsmerge's compiled release of ``releases``, merged as nested objects rather than
+    flattened paths. Anything where ocdsmerge's result depends on its flattening (a field that is
+    a value in one release and an object or array in another, an array object without an ``id``
+    or with a null one, two objects with the same ``id`` in one array, ids of different types, a
+    release without a string date) is left to ocdsmerge."""
+    if not all(isinstance(r.get("date"), str) for r in releases):
+        raise _Unusual
+    root = _Obj(tag=["compiled"])
+    for release in sorted(releases, key=lambda r: r["date"]):
+        ocid, date = release.get("ocid"), release["date"]
+        root["id"] = f"{ocid}-{date}"
+        root["date"] = date
+        root["ocid"] = ocid
+        _merge_object(root, release, rules)
+    return _plain(root)
+
+
+def _merge_object(node: _Obj, obj: dict[str, Any], rules: dict[str, Any]) -> bool:
+    """Merge ``obj`` into ``node``; whether anything was written."""
+    wrote = False
+    for key, value in obj.items():
+        child = rules.get(key)
+        rule = None
+        if child is None:
+            child = _NONE
+        else:
+            rule = child.get(_RULE)
+            if rule == "omitWhenMerged":
+                continue
+        kind = type(value)
+        if (
+            rule == "wholeListMerge"
+            or (kind is not dict and kind is not list)
+            or (kind is list and any(type(item) is not dict for item in value))
+        ):
+            if type(node.get(key)) in (_Obj, _Arr):
+                raise _Unusual  # a value where an earlier release had an object or array
+            node[key] = value
+            wrote = True
+        elif value:
+            existing = node.get(key)
+            if kind is dict:
+                if existing is None and key not in node:
+                    inner = _Obj()
+                    if _merge_object(inner, value, child):
+                        node[key] = inner
+                        wrote = True
+                elif type(existing) is _Obj:
+                    wrote = _merge_object(existing, value, child) or wrote
+                else:
+                    raise _Unusual
+            else:
+                if existing is None and key not in node:
+                    items = _Arr()
+                    if _merge_array(items, value, child):
+                        node[key] = items
+                        wrote = True
+                elif type(existing) is _Arr:
+                    wrote = _merge_array(existing, value, child) or wrote
+                else:
+                    raise _Unusual
+    return wrote
+
+
+def _merge_array(node: _Arr, items: list[dict[str, Any]], rules: dict[str, Any]) -> bool:
+    seen: set[str] = set()
+    for item in items:
+        if "id" not in item:  # a new object every time, as in ocdsmerge
+            inner = _Obj()
+            if _merge_object(inner, item, rules):
+                node[object()] = inner
+            continue
+        ident = item["id"]
+        if type(ident) is not str and type(ident) is not int:
+            raise _Unusual  # a null id, or an id that is neither a string nor an integer
+        key = str(ident)
+        if key in seen:
+            raise _Unusual
+        seen.add(key)
+        existing = node.get(key)
+        if existing is None:
+            node[key] = inner = _Obj(id=ident)
+        elif type(existing.get("id")) is not type(ident):
+            raise _Unusual
+        else:
+            inner = existing
+        _merge_object(inner, item, rules)
+    return bool(node)
+
+
+def _plain(node: _Obj) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        kind = type(value)
+        if kind is _Obj:
+            out[key] = _plain(value)
+        elif kind is _Arr:
+            out[key] = [_plain(item) for item in value.values()]
+        elif value is not None:
+            out[key] = value
+    return out
