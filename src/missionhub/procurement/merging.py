@@ -1,12 +1,14 @@
-"""Compile contracting processes: ocdsmerge, with a fast path for a process of one release.
+"""Compile contracting processes: ocdsmerge's result, with fast paths checked against it.
 
-A process with several releases is compiled by ocdsmerge. A process with a single release
-(most of them in Contracts Finder data) needs no merging, only what ocdsmerge does to one
-release: drop ``omitWhenMerged`` fields and nulls, drop empty objects and arrays, key arrays of
-objects by ``id``, and set the compiled ``tag``, ``id``, ``date`` and ``ocid``. ``compile_one``
-does exactly that in one pass, about ten times faster; the tests check it gives ocdsmerge's
-result on every real release, and on generated ones. Anything unusual (two objects with the same
-``id`` in an array) goes to ocdsmerge. See docs/decisions/0043-single-release-fast-path.md.
+A process with a single release (most of them in Contracts Finder data) needs no merging, only
+what ocdsmerge does to one release: drop ``omitWhenMerged`` fields and nulls, drop empty objects
+and arrays, key arrays of objects by ``id``, and set the compiled ``tag``, ``id``, ``date`` and
+``ocid``. ``compile_one`` does exactly that in one pass. A process of several releases is merged
+by ``compile_many`` as nested objects rather than ocdsmerge's flattened paths. Anything unusual
+(two objects with the same ``id`` in an array, a field that is a value in one release and an
+object in another, ...) goes to ocdsmerge. The tests check both give ocdsmerge's result on every
+real process and on generated ones. See docs/decisions/0043-single-release-fast-path.md and
+docs/decisions/0046-ingest-speed.md.
 """
 
 from __future__ import annotations
