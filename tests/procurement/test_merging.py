@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import ocdsmerge.exceptions
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -103,3 +105,40 @@ top = st.fixed_dictionaries(
 def test_fast_path_equals_ocdsmerge_on_generated_releases(release: dict[str, Any]) -> None:
     compiled, _ = merging.compile_process([release], schema_path())
     assert compiled == reference(release)
+
+
+def reference_of_several(releases: list[dict[str, Any]]) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return merging.merger_for(str(schema_path())).create_compiled_release(releases)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(top, min_size=2, max_size=3),
+    st.lists(st.sampled_from(["2025-01-01", "2025-02-01", "2025-03-01"]), min_size=3, max_size=3),
+)
+def test_several_releases_fast_path_equals_ocdsmerge_on_generated_releases(
+    releases: list[dict[str, Any]], dates: list[str]
+) -> None:
+    releases = [{**r, "id": f"r{i}", "date": dates[i]} for i, r in enumerate(releases)]
+    try:
+        expected = reference_of_several(releases)
+    except ocdsmerge.exceptions.OCDSMergeError as exc:  # ocdsmerge refuses: so do we
+        with pytest.raises(type(exc)):
+            merging.compile_process(releases, schema_path())
+        return
+    compiled, _ = merging.compile_process(releases, schema_path())
+    assert orjson.dumps(compiled) == orjson.dumps(expected)  # the same, in the same order
+
+
+def test_several_real_releases_of_a_process_compile_as_ocdsmerge_does() -> None:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for release in real_package()["releases"]:
+        grouped.setdefault(release["ocid"], []).append(release)
+    several = [releases for releases in grouped.values() if len(releases) > 1]
+    assert several
+    rules = merging._rule_tree(str(schema_path()))
+    for releases in several:
+        expected = reference_of_several(releases)
+        assert orjson.dumps(merging.compile_many(releases, rules)) == orjson.dumps(expected)

@@ -24,6 +24,8 @@ from typing import Any
 
 AGREEMENT_MIN_SUPPLIERS = 6
 _AGREEMENT_WORDS = re.compile(r"framework|dynamic purchasing|\bdps\b|\bpanel\b", re.I)
+# Every text _AGREEMENT_WORDS matches contains one of these once case-folded.
+_AGREEMENT_HINTS = ("framework", "dynamic purchasing", "dps", "panel")
 _CALL_OFF = re.compile(r"call[- ]?off|mini[- ]competition|further competition", re.I)
 SHARE_PLACES = Decimal("0.00000001")
 
@@ -86,22 +88,46 @@ def money(value: Any) -> Decimal | None:
 
 def agreement_reason(compiled: dict[str, Any], supplier_count: int) -> str | None:
     """Why this process's awards are agreements (ceilings, not spend), or None if they are not."""
-    tender = as_dict(compiled.get("tender"))
-    techniques = as_dict(tender.get("techniques"))
-    text = " ".join(
-        str(tender.get(k) or "") for k in ("title", "description", "procurementMethodDetails")
-    )
-    method = str(tender.get("procurementMethodDetails") or "")
-    if _CALL_OFF.search(method) or _CALL_OFF.search(str(tender.get("title") or "")):
+    return _AgreementRule(compiled).reason(supplier_count)
+
+
+class _AgreementRule:
+    """``agreement_reason`` with what the tender says read once per process (its text is long
+    and the same for every award of the process)."""
+
+    __slots__ = ("call_off", "stated")
+
+    def __init__(self, compiled: dict[str, Any]) -> None:
+        tender = as_dict(compiled.get("tender"))
+        method = str(tender.get("procurementMethodDetails") or "")
+        self.call_off = bool(
+            _CALL_OFF.search(method) or _CALL_OFF.search(str(tender.get("title") or ""))
+        )
+        self.stated: str | None = None
+        if self.call_off:
+            return
+        techniques = as_dict(tender.get("techniques"))
+        if techniques.get("hasFrameworkAgreement") or techniques.get("hasDynamicPurchasingSystem"):
+            self.stated = "tender.techniques says it is a framework or dynamic purchasing system"
+            return
+        text = " ".join(
+            str(tender.get(k) or "") for k in ("title", "description", "procurementMethodDetails")
+        )
+        folded = text.casefold()  # a cheap test first: the regex only where a word may be
+        if not any(word in folded for word in _AGREEMENT_HINTS):
+            return
+        match = _AGREEMENT_WORDS.search(text)
+        if match:
+            self.stated = f"the tender says {match.group(0).lower()!r}"
+
+    def reason(self, supplier_count: int) -> str | None:
+        if self.call_off:
+            return None
+        if self.stated is not None:
+            return self.stated
+        if supplier_count >= AGREEMENT_MIN_SUPPLIERS:
+            return f"the award names {supplier_count} suppliers (a multi-supplier agreement)"
         return None
-    if techniques.get("hasFrameworkAgreement") or techniques.get("hasDynamicPurchasingSystem"):
-        return "tender.techniques says it is a framework or dynamic purchasing system"
-    match = _AGREEMENT_WORDS.search(text)
-    if match:
-        return f"the tender says {match.group(0).lower()!r}"
-    if supplier_count >= AGREEMENT_MIN_SUPPLIERS:
-        return f"the award names {supplier_count} suppliers (a multi-supplier agreement)"
-    return None
 
 
 def split(
@@ -138,17 +164,30 @@ def _supplier_party(ref: dict[str, Any], parties: dict[str, dict[str, Any]]) -> 
 
 def awards(compiled: dict[str, Any], releases: list[dict[str, Any]]) -> list[AwardData]:
     """The awards of a compiled release, with suppliers removed by an amendment included."""
+    raws = [
+        raw
+        for raw in compiled.get("awards") or []
+        if isinstance(raw, dict) and raw.get("id") is not None
+    ]
+    if not raws:
+        return []
     parties = _parties(compiled)
+    history = _SupplierHistory(releases)
+    rule = _AgreementRule(compiled)
+    subcontractors = [p for p in parties.values() if "subcontractor" in (p.get("roles") or [])]
     out = []
-    for raw in compiled.get("awards") or []:
-        if not isinstance(raw, dict) or raw.get("id") is None:
-            continue
+    for raw in raws:
         refs = [s for s in as_list(raw.get("suppliers")) if isinstance(s, dict)]
         refs = list({_key(s): s for s in refs}.values())
-        latest = latest_suppliers(releases, str(raw["id"]))
+        latest = history.latest(str(raw["id"]))
         if latest is not None:  # merging keeps every supplier ever named; the latest notice says
             refs = [r for r in refs if _key(r) in latest]  # who is on the contract now
-        out.append(_award(compiled, raw, [_supplier_party(r, parties) for r in refs], releases))
+        data = _award(compiled, raw, [_supplier_party(r, parties) for r in refs], rule)
+        current = {_key(part.party) for part in data.suppliers}
+        for party in history.removed(data.award_id, current):
+            data.suppliers.append(SupplierShare(party, Decimal(0), removed=True))
+        data.subcontractors = list(subcontractors)
+        out.append(data)
     return out
 
 
@@ -156,48 +195,80 @@ def _award(
     compiled: dict[str, Any],
     raw: dict[str, Any],
     suppliers: list[dict[str, Any]],
-    releases: list[dict[str, Any]],
+    rule: _AgreementRule,
 ) -> AwardData:
     value_obj = as_dict(raw.get("value"))
     currency = value_obj.get("currency")
     value = money(value_obj.get("amount")) if currency in (None, "GBP") else None
-    rule, shares = split(suppliers, value) if suppliers else ("none", [])
-    data = AwardData(
+    split_rule, shares = split(suppliers, value) if suppliers else ("none", [])
+    return AwardData(
         award_id=str(raw["id"]),
         title=raw.get("title") or (compiled.get("tender") or {}).get("title"),
         status=raw.get("status"),
         award_date=parse_date(raw.get("date")) or parse_date(compiled.get("date")),
         value=value,
         currency=currency,
-        agreement_reason=agreement_reason(compiled, len(suppliers)),
-        split_rule=rule,
+        agreement_reason=rule.reason(len(suppliers)),
+        split_rule=split_rule,
         suppliers=[
             SupplierShare(
                 p,
                 share,
-                money((p.get("x_awardValue") or {}).get("amount")) if rule == "named" else None,
+                money((p.get("x_awardValue") or {}).get("amount"))
+                if split_rule == "named"
+                else None,
             )
             for p, share in zip(suppliers, shares, strict=True)
         ],
     )
-    current = {_key(p) for p in suppliers}
-    for party in removed_suppliers(releases, data.award_id, current):
-        data.suppliers.append(SupplierShare(party, Decimal(0), removed=True))
-    data.subcontractors = [
-        p for p in _parties(compiled).values() if "subcontractor" in (p.get("roles") or [])
-    ]
-    return data
 
 
 def _key(party: dict[str, Any]) -> str:
     return str(party.get("id") or party.get("name"))
 
 
+class _SupplierHistory:
+    """What each release of a process says of each award's suppliers, read once per process:
+    ``latest_suppliers`` and ``removed_suppliers`` for every award without re-reading them."""
+
+    def __init__(self, releases: list[dict[str, Any]]) -> None:
+        self.releases = releases
+        self.by_date: list[dict[str, Any]] | None = None
+        self.parties: dict[int, dict[str, dict[str, Any]]] = {}
+
+    def latest(self, award_id: str) -> set[str] | None:
+        if self.by_date is None:
+            self.by_date = (
+                self.releases
+                if len(self.releases) == 1
+                else sorted(self.releases, key=lambda r: str(r.get("date") or ""))
+            )
+        return _latest_in_order(self.by_date, award_id)
+
+    def removed(self, award_id: str, current: set[str]) -> list[dict[str, Any]]:
+        removed: dict[str, dict[str, Any]] = {}
+        for index, release in enumerate(self.releases):
+            for raw in release.get("awards") or []:
+                if not isinstance(raw, dict) or str(raw.get("id")) != award_id:
+                    continue
+                for ref in raw.get("suppliers") or []:
+                    if isinstance(ref, dict) and _key(ref) not in current:
+                        parties = self.parties.get(index)
+                        if parties is None:
+                            parties = self.parties[index] = _parties(release)
+                        removed[_key(ref)] = _supplier_party(ref, parties)
+        return list(removed.values())
+
+
 def latest_suppliers(releases: list[dict[str, Any]], award_id: str) -> set[str] | None:
     """The suppliers of an award in the latest release that lists them (an amendment replaces
     the list; OCDS merging would keep the old names), or None if no release lists them."""
+    return _latest_in_order(sorted(releases, key=lambda r: str(r.get("date") or "")), award_id)
+
+
+def _latest_in_order(releases: list[dict[str, Any]], award_id: str) -> set[str] | None:
     latest: set[str] | None = None
-    for release in sorted(releases, key=lambda r: str(r.get("date") or "")):
+    for release in releases:
         for raw in as_list(release.get("awards")):
             if isinstance(raw, dict) and str(raw.get("id")) == award_id and "suppliers" in raw:
                 latest = {_key(s) for s in as_list(raw["suppliers"]) if isinstance(s, dict)}
@@ -208,13 +279,4 @@ def removed_suppliers(
     releases: list[dict[str, Any]], award_id: str, current: set[str]
 ) -> list[dict[str, Any]]:
     """Suppliers named on this award by an earlier release but no longer in the compiled one."""
-    removed: dict[str, dict[str, Any]] = {}
-    for release in releases:
-        parties = _parties(release)
-        for raw in release.get("awards") or []:
-            if not isinstance(raw, dict) or str(raw.get("id")) != award_id:
-                continue
-            for ref in raw.get("suppliers") or []:
-                if isinstance(ref, dict) and _key(ref) not in current:
-                    removed[_key(ref)] = _supplier_party(ref, parties)
-    return list(removed.values())
+    return _SupplierHistory(releases).removed(award_id, current)

@@ -247,6 +247,8 @@ class ReleaseChecker:
 
     def check(self, release: dict[str, Any]) -> Checked:
         result = Checked()
+        if self.validator.is_valid(release):  # most releases: no problem to name
+            return result
         label = release_label(release)
         for error in self.validator.iter_errors(release):
             problem = Problem(label, json_path(list(error.instance_path)), _message(error))

@@ -113,8 +113,9 @@ class Register:
             return None  # same name, different registered company: a different supplier
         return found
 
-    def resolve(self, name: str, identifier: str | None = None) -> Supplier:
-        """The supplier with this identifier, else this normalised name, else a new one."""
+    def resolve(self, name: str, identifier: str | None = None, *, flush: bool = True) -> Supplier:
+        """The supplier with this identifier, else this normalised name, else a new one (written
+        now, or with the session's next flush when ``flush`` is False: its id is not known yet)."""
         name = html.unescape(name).strip()[:300] or "(no name given)"
         found = self.find(name, identifier)
         if found is None:
@@ -123,7 +124,8 @@ class Register:
             )
             found.organisation_id = self.account_for(found)
             self.session.add(found)
-            self.session.flush()
+            if flush:
+                self.session.flush()
         elif identifier and found.identifier is None:
             found.identifier = identifier
         if found.identifier:
