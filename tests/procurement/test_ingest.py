@@ -95,6 +95,22 @@ def test_an_invalid_release_refuses_the_file_unless_valid_ones_are_kept(
     ]  # fmt: skip
 
 
+def test_a_schema_valid_process_that_cannot_be_merged_refuses_the_file_by_name(
+    buying: Procurement,
+) -> None:
+    good = [fresh(r) for r in real_package()["releases"][:3]]
+    odd = fresh(real_package()["releases"][3])
+    # One party id with a value in one place and an object in another: valid OCDS (extension
+    # fields are open), but ocdsmerge cannot merge it.
+    odd["parties"] = [{"id": "a", "amount": False}, {"id": "a", "amount": {"id": "x"}}]
+    before = buying.counts()
+    with pytest.raises(Invalid) as caught:
+        buying.ingest(package_bytes([*good, odd]))
+    assert caught.value.errors[0].field == f"process {odd['ocid']}"
+    assert "cannot be compiled" in caught.value.errors[0].message
+    assert buying.counts() == before
+
+
 def test_only_commercial_officers_load_data(buying: Procurement, world: World) -> None:
     member = world.member(world.department())
     with pytest.raises(PermissionDenied):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import ocdsmerge
 import orjson
 from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -453,7 +454,14 @@ class _Compiler:
 def _compile(
     ocid: str, releases: list[dict[str, Any]], schema_path: Path, report: IngestReport
 ) -> dict[str, Any]:
-    compiled, said = compile_process(releases, schema_path)
+    try:
+        compiled, said = compile_process(releases, schema_path)
+    except ocdsmerge.exceptions.OCDSMergeError as exc:
+        # Valid against the schema, yet its releases cannot be merged (e.g. one id with a
+        # value in one place and an object in another): the whole load is refused.
+        raise Invalid(
+            [FieldError(f"process {ocid}", f"its releases cannot be compiled: {exc}")]
+        ) from exc
     for message in said[:5]:
         report.warnings.append({"release": ocid, "path": "$", "message": message})
     return compiled
