@@ -159,6 +159,7 @@ def _challenge_page(
         {
             "title": challenge.title,
             "challenge": challenge,
+            "use_case": service.visible_use_case(actor, challenge),
             "owner": owner,
             "supplier": service.is_supplier(actor),
             "submissions": submissions,

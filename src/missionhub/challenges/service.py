@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session, undefer
 
 from missionhub.accounts.models import Role
-from missionhub.accounts.permissions import Actor, can_edit, require
+from missionhub.accounts.permissions import Actor, can_edit, readable, require
 from missionhub.challenges import predictions as preds
 from missionhub.challenges import suites
 from missionhub.challenges.models import (
@@ -37,7 +37,7 @@ from missionhub.db.base import utcnow
 from missionhub.errors import Conflict, Invalid, NotFound
 from missionhub.pagination import Page, paginate
 from missionhub.portfolio.missions import get_use_case
-from missionhub.portfolio.models import Mission
+from missionhub.portfolio.models import Mission, UseCase
 
 # draft -> open -> closed -> evaluated -> awarded; an owner may also reopen a closed one.
 TRANSITIONS = {
@@ -64,6 +64,12 @@ def is_supplier(actor: Actor) -> bool:
 
 def can_read(actor: Actor, challenge: Challenge) -> bool:
     return challenge.status is not ChallengeStatus.DRAFT or can_own(actor, challenge)
+
+
+def visible_use_case(actor: Actor, challenge: Challenge) -> UseCase | None:
+    """The use case the challenge answers, if ``actor`` may read it: a page or API answer
+    must not show the title or id of a draft or internal use case to someone who cannot."""
+    return challenge.use_case if readable(actor, challenge.use_case) else None
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
