@@ -167,6 +167,9 @@ def _challenge_page(
                 (s.id, f"{s.name} ({s.organisation.name})") for s in submissions
             ],
             "evaluation": evaluation,
+            "public_warning": suites.public_warning(challenge.suite.source)
+            if owner and challenge.suite
+            else None,
             "next_states": sorted(service.TRANSITIONS[challenge.status]),
             "evaluable": len(service.evaluable(challenge)),
             **extra,
@@ -419,6 +422,7 @@ def _report_context(
         "overall": report.overall_table(results),
         "rows": report.side_by_side(results, chosen),
         "summary": report.summary_sentences(challenge, results),
+        "public_warning": suites.public_warning(results.get("suite", {}).get("source")),
         "atrs": report.atrs_testing(challenge, evaluation),
         "all_metrics": choices,
         "qfmt": report.qfmt,

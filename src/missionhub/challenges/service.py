@@ -232,10 +232,15 @@ def upload_suite(
 def import_suite(
     session: Session, *, actor: Actor, challenge_id: int, source: str, data_dir: Path
 ) -> Suite:
-    """A ready-made suite (HateCheck, Multilingual HateCheck, UCI Adult) from the datasets."""
-    owned_challenge(session, actor=actor, challenge_id=challenge_id)
+    """A ready-made suite (HateCheck, Multilingual HateCheck, UCI Adult) from the datasets,
+    with random case ids (so a new import has a new content hash: the same dataset is
+    recognised by its file hash instead)."""
+    challenge = owned_challenge(session, actor=actor, challenge_id=challenge_id)
     raw, name = suites.import_source(source, data_dir)
     sha = suites.file_sha256(_source_path(source, data_dir))
+    for existing in challenge.suites:
+        if existing.source == source and existing.file_sha256 == sha:
+            raise Conflict(f"This dataset is already version {existing.version} of the suite")
     return add_suite(
         session,
         actor=actor,
