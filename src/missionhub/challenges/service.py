@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, undefer
 
 from missionhub.accounts.models import Role
@@ -296,7 +296,36 @@ def _open_for(session: Session, actor: Actor, challenge_id: int) -> tuple[Challe
         raise Conflict(f"This challenge closed to submissions on {challenge.closes_on:%d %B %Y}")
     if challenge.opens_on is not None and today < challenge.opens_on:
         raise Conflict(f"This challenge opens to submissions on {challenge.opens_on:%d %B %Y}")
+    # One submission at a time per challenge (PostgreSQL row lock; SQLite has one writer), so
+    # two at once cannot both pass the limit.
+    session.execute(select(Challenge.id).where(Challenge.id == challenge.id).with_for_update())
+    used = submissions_used(session, challenge, actor.organisation_id)
+    limit = challenge.max_submissions_per_supplier
+    if used >= limit:
+        raise Conflict(
+            f"Your organisation has made {used} of the {limit} submission"
+            f"{'' if limit == 1 else 's'} this challenge allows each supplier"
+        )
     return challenge, challenge.suite
+
+
+def submissions_used(session: Session, challenge: Challenge, organisation_id: int | None) -> int:
+    """The submissions an organisation has made to a challenge that count towards its limit:
+    every one, on any suite version, except those whose endpoint failed (no results)."""
+    stmt = select(func.count(Submission.id)).where(
+        Submission.challenge_id == challenge.id,
+        Submission.organisation_id == organisation_id,
+        Submission.status != SubmissionStatus.FAILED,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def submissions_left(session: Session, *, actor: Actor, challenge: Challenge) -> int | None:
+    """How many more submissions the actor's organisation may make (None if not a supplier)."""
+    if not is_supplier(actor):
+        return None
+    used = submissions_used(session, challenge, actor.organisation_id)
+    return max(challenge.max_submissions_per_supplier - used, 0)
 
 
 def submit_predictions(
