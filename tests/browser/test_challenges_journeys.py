@@ -34,7 +34,7 @@ def test_owner_opens_a_challenge_supplier_submits_owner_reads_the_report(
     assert "Enter title" in page.locator(".govuk-error-summary").inner_text()
     page.get_by_label("Title").fill(title)
     page.get_by_label("Brief").fill("Find hateful posts among reports of online abuse.")
-    page.get_by_label("Mission").select_option(index=1)
+    page.get_by_label("Mission", exact=True).select_option(index=1)
     journey.submit("Create challenge")
     assert page.get_by_role("heading", level=1).inner_text() == title
     challenge_url = page.url.replace(journey.base, "")
@@ -58,6 +58,7 @@ def test_owner_opens_a_challenge_supplier_submits_owner_reads_the_report(
     page.get_by_label("Predictions file").set_input_files(str(answers))
     journey.submit("Submit predictions")
     assert "Predictions received" in page.inner_text("main")
+    assert "your organisation has 2 left" in page.inner_text("#submissions-left")
     journey.sign_out()
 
     journey.sign_in(OWNER)
@@ -86,6 +87,7 @@ def test_owner_opens_a_challenge_supplier_submits_owner_reads_the_report(
     journey.check()
     text = page.inner_text("main")
     assert "Released aggregates for Journey model" in text
+    assert "Case counts are rounded to the nearest 10" in text
     for secret in ("c0-women", "template 0", "Largest group gaps", "non-hateful"):
         assert secret not in text
     response = page.goto(journey.base + challenge_url + "/report")

@@ -160,6 +160,7 @@ class FakeModel:
     broken: bool = False
     batches: list[int] = field(default_factory=list)
     seen_keys: set[str] = field(default_factory=set)
+    hosts: list[str] = field(default_factory=list)  # the Host header of every request
 
 
 @pytest.fixture
@@ -171,6 +172,7 @@ def fake_model() -> Iterator[FakeModel]:
             pass
 
         def do_POST(self) -> None:
+            state.hosts.append(str(self.headers.get("host")))
             body = json.loads(self.rfile.read(int(self.headers["content-length"])))
             instances = body["instances"]
             for item in instances:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from missionhub.accounts.permissions import Actor
 from missionhub.challenges import service, suites
 from missionhub.challenges.models import Challenge
 from missionhub.challenges.schemas import (
@@ -49,9 +50,17 @@ class ImportIn(BaseModel):
     source: str
 
 
-def _detail(c: Challenge, owner: bool) -> ChallengeDetailOut:
-    data = ChallengeOut.model_validate(c).model_dump()
-    suite = SuiteOut.model_validate(c.suite) if owner and c.suite else None
+def _out(c: Challenge, actor: Actor) -> ChallengeOut:
+    """A challenge as ``actor`` may see it: the use case's id only if they may read it."""
+    out = ChallengeOut.model_validate(c)
+    if c.use_case_id is not None and service.visible_use_case(actor, c) is None:
+        out = out.model_copy(update={"use_case_id": None})
+    return out
+
+
+def _detail(c: Challenge, actor: Actor) -> ChallengeDetailOut:
+    data = _out(c, actor).model_dump()
+    suite = SuiteOut.model_validate(c.suite) if service.can_own(actor, c) and c.suite else None
     return ChallengeDetailOut(**data, suite=suite)
 
 
@@ -64,7 +73,7 @@ def list_challenges(
 ) -> ChallengePageOut:
     result = service.list_challenges(session, actor=actor, page=page, page_size=page_size)
     return ChallengePageOut(
-        items=[ChallengeOut.model_validate(c) for c in result.items],
+        items=[_out(c, actor) for c in result.items],
         total=result.total,
         page=result.page,
         page_size=result.page_size,
@@ -73,7 +82,7 @@ def list_challenges(
 
 @router.post("/challenges", status_code=201, summary="Create a challenge (a draft)")
 def create_challenge(data: ChallengeIn, session: DbSession, actor: CurrentActor) -> ChallengeOut:
-    return ChallengeOut.model_validate(service.create_challenge(session, actor=actor, data=data))
+    return _out(service.create_challenge(session, actor=actor, data=data), actor)
 
 
 @router.get("/challenges/{challenge_id}", summary="One challenge's brief")
@@ -81,15 +90,16 @@ def get_challenge(
     challenge_id: PathId, session: DbSession, actor: CurrentActor
 ) -> ChallengeDetailOut:
     c = service.get_challenge(session, actor=actor, challenge_id=challenge_id)
-    return _detail(c, service.can_own(actor, c))
+    return _detail(c, actor)
 
 
 @router.put("/challenges/{challenge_id}", summary="Change a challenge's brief (owners)")
 def update_challenge(
     challenge_id: PathId, data: ChallengeIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
-    return ChallengeOut.model_validate(
-        service.update_challenge(session, actor=actor, challenge_id=challenge_id, data=data)
+    return _out(
+        service.update_challenge(session, actor=actor, challenge_id=challenge_id, data=data),
+        actor,
     )
 
 
@@ -97,8 +107,9 @@ def update_challenge(
 def change_status(
     challenge_id: PathId, data: StatusIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
-    return ChallengeOut.model_validate(
-        service.change_status(session, actor=actor, challenge_id=challenge_id, to=data.status)
+    return _out(
+        service.change_status(session, actor=actor, challenge_id=challenge_id, to=data.status),
+        actor,
     )
 
 
@@ -237,8 +248,9 @@ def get_report(challenge_id: PathId, session: DbSession, actor: CurrentActor) ->
 
 @router.post("/challenges/{challenge_id}/release", summary="Release aggregates to suppliers")
 def release(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> ChallengeOut:
-    return ChallengeOut.model_validate(
-        service.release_results(session, actor=actor, challenge_id=challenge_id)
+    return _out(
+        service.release_results(session, actor=actor, challenge_id=challenge_id),
+        actor,
     )
 
 
@@ -246,8 +258,9 @@ def release(challenge_id: PathId, session: DbSession, actor: CurrentActor) -> Ch
 def award(
     challenge_id: PathId, data: AwardIn, session: DbSession, actor: CurrentActor
 ) -> ChallengeOut:
-    return ChallengeOut.model_validate(
-        service.award(session, actor=actor, challenge_id=challenge_id, data=data)
+    return _out(
+        service.award(session, actor=actor, challenge_id=challenge_id, data=data),
+        actor,
     )
 
 

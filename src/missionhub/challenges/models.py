@@ -73,6 +73,8 @@ class Challenge(IdMixin, TimestampMixin, Base):
     negative_label: Mapped[str] = mapped_column(String(100))
     primary_metric: Mapped[str] = mapped_column(String(40), default="f1")
     min_denominator: Mapped[int] = mapped_column(default=30)
+    # each supplier organisation's submissions, failed ones aside (decision 0057)
+    max_submissions_per_supplier: Mapped[int] = mapped_column(default=3, server_default="3")
     results_released_at: Mapped[datetime | None]
     awarded_submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("challenge_submissions.id", use_alter=True, ondelete="SET NULL")

@@ -50,6 +50,7 @@ LABELS = {
     "negative_label": "Negative label",
     "primary_metric": "Ranking metric",
     "min_denominator": "Minimum denominator",
+    "max_submissions_per_supplier": "Submissions per supplier",
     "name": "Solution name",
     "description": "Description",
     "endpoint_url": "Endpoint address",
@@ -120,6 +121,7 @@ def new_challenge(request: Request, session: DbSession, actor: SignedInActor) ->
         "negative_label": "non-hateful",
         "primary_metric": "f1",
         "min_denominator": "30",
+        "max_submissions_per_supplier": "3",
     }
     return _form_page(request, session, actor, FormResult(defaults))
 
@@ -159,13 +161,18 @@ def _challenge_page(
         {
             "title": challenge.title,
             "challenge": challenge,
+            "use_case": service.visible_use_case(actor, challenge),
             "owner": owner,
             "supplier": service.is_supplier(actor),
+            "submissions_left": service.submissions_left(session, actor=actor, challenge=challenge),
             "submissions": submissions,
             "submission_choices": [
                 (s.id, f"{s.name} ({s.organisation.name})") for s in submissions
             ],
             "evaluation": evaluation,
+            "public_warning": suites.public_warning(challenge.suite.source)
+            if owner and challenge.suite
+            else None,
             "next_states": sorted(service.TRANSITIONS[challenge.status]),
             "evaluable": len(service.evaluable(challenge)),
             **extra,
@@ -418,6 +425,7 @@ def _report_context(
         "overall": report.overall_table(results),
         "rows": report.side_by_side(results, chosen),
         "summary": report.summary_sentences(challenge, results),
+        "public_warning": suites.public_warning(results.get("suite", {}).get("source")),
         "atrs": report.atrs_testing(challenge, evaluation),
         "all_metrics": choices,
         "qfmt": report.qfmt,

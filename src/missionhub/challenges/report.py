@@ -13,6 +13,7 @@ from typing import Any
 
 from missionhub.challenges.metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRICS
 from missionhub.challenges.models import Challenge, Evaluation
+from missionhub.challenges.suites import public_source
 
 CSV_COLUMNS = [
     "submission_id",
@@ -188,7 +189,12 @@ def atrs_testing(challenge: Challenge, evaluation: Evaluation) -> list[tuple[str
             "Testing data",
             f"Hidden test suite {suite.get('filename')} ({suite.get('source')}), "
             f"version {suite.get('version')}, {r['n']:,} cases; content SHA-256 "
-            f"{suite.get('content_sha256')}.",
+            f"{suite.get('content_sha256')}."
+            + (
+                f" From the public dataset {public}: its labels may be known to suppliers."
+                if (public := public_source(suite.get("source")))
+                else ""
+            ),
         ),
         ("Sensitive attributes tested", ", ".join(groups) or "None"),
         (

@@ -12,6 +12,8 @@ from missionhub.db.base import MAX_ID
 from missionhub.portfolio.schemas import LongText, OptionalText, ShortText
 from missionhub.validation import InputModel
 
+MAX_SUBMISSIONS = 20  # each one released to a supplier is another view of the same gold labels
+
 
 class ChallengeIn(InputModel):
     title: ShortText
@@ -26,6 +28,12 @@ class ChallengeIn(InputModel):
     negative_label: str = Field("non-hateful", min_length=1, max_length=100)
     primary_metric: str = Field("f1", description="Metric the ranking uses")
     min_denominator: int = Field(30, ge=1, le=100_000)
+    max_submissions_per_supplier: int = Field(
+        3,
+        ge=1,
+        le=MAX_SUBMISSIONS,
+        description="How many submissions each supplier organisation may make (decision 0057)",
+    )
     organisation_id: int | None = Field(None, gt=0, le=MAX_ID, description="Owning department")
 
     @field_validator("mission_id")
@@ -109,6 +117,7 @@ class ChallengeOut(_Out):
     positive_label: str
     negative_label: str
     primary_metric: str
+    max_submissions_per_supplier: int
     results_released_at: datetime | None
 
 

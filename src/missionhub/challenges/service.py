@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session, undefer
 
 from missionhub.accounts.models import Role
-from missionhub.accounts.permissions import Actor, can_edit, require
+from missionhub.accounts.permissions import Actor, can_edit, readable, require
 from missionhub.challenges import predictions as preds
 from missionhub.challenges import suites
 from missionhub.challenges.models import (
@@ -37,7 +37,7 @@ from missionhub.db.base import utcnow
 from missionhub.errors import Conflict, Invalid, NotFound
 from missionhub.pagination import Page, paginate
 from missionhub.portfolio.missions import get_use_case
-from missionhub.portfolio.models import Mission
+from missionhub.portfolio.models import Mission, UseCase
 
 # draft -> open -> closed -> evaluated -> awarded; an owner may also reopen a closed one.
 TRANSITIONS = {
@@ -64,6 +64,12 @@ def is_supplier(actor: Actor) -> bool:
 
 def can_read(actor: Actor, challenge: Challenge) -> bool:
     return challenge.status is not ChallengeStatus.DRAFT or can_own(actor, challenge)
+
+
+def visible_use_case(actor: Actor, challenge: Challenge) -> UseCase | None:
+    """The use case the challenge answers, if ``actor`` may read it: a page or API answer
+    must not show the title or id of a draft or internal use case to someone who cannot."""
+    return challenge.use_case if readable(actor, challenge.use_case) else None
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
@@ -226,10 +232,15 @@ def upload_suite(
 def import_suite(
     session: Session, *, actor: Actor, challenge_id: int, source: str, data_dir: Path
 ) -> Suite:
-    """A ready-made suite (HateCheck, Multilingual HateCheck, UCI Adult) from the datasets."""
-    owned_challenge(session, actor=actor, challenge_id=challenge_id)
+    """A ready-made suite (HateCheck, Multilingual HateCheck, UCI Adult) from the datasets,
+    with random case ids (so a new import has a new content hash: the same dataset is
+    recognised by its file hash instead)."""
+    challenge = owned_challenge(session, actor=actor, challenge_id=challenge_id)
     raw, name = suites.import_source(source, data_dir)
     sha = suites.file_sha256(_source_path(source, data_dir))
+    for existing in challenge.suites:
+        if existing.source == source and existing.file_sha256 == sha:
+            raise Conflict(f"This dataset is already version {existing.version} of the suite")
     return add_suite(
         session,
         actor=actor,
@@ -285,7 +296,36 @@ def _open_for(session: Session, actor: Actor, challenge_id: int) -> tuple[Challe
         raise Conflict(f"This challenge closed to submissions on {challenge.closes_on:%d %B %Y}")
     if challenge.opens_on is not None and today < challenge.opens_on:
         raise Conflict(f"This challenge opens to submissions on {challenge.opens_on:%d %B %Y}")
+    # One submission at a time per challenge (PostgreSQL row lock; SQLite has one writer), so
+    # two at once cannot both pass the limit.
+    session.execute(select(Challenge.id).where(Challenge.id == challenge.id).with_for_update())
+    used = submissions_used(session, challenge, actor.organisation_id)
+    limit = challenge.max_submissions_per_supplier
+    if used >= limit:
+        raise Conflict(
+            f"Your organisation has made {used} of the {limit} submission"
+            f"{'' if limit == 1 else 's'} this challenge allows each supplier"
+        )
     return challenge, challenge.suite
+
+
+def submissions_used(session: Session, challenge: Challenge, organisation_id: int | None) -> int:
+    """The submissions an organisation has made to a challenge that count towards its limit:
+    every one, on any suite version, except those whose endpoint failed (no results)."""
+    stmt = select(func.count(Submission.id)).where(
+        Submission.challenge_id == challenge.id,
+        Submission.organisation_id == organisation_id,
+        Submission.status != SubmissionStatus.FAILED,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def submissions_left(session: Session, *, actor: Actor, challenge: Challenge) -> int | None:
+    """How many more submissions the actor's organisation may make (None if not a supplier)."""
+    if not is_supplier(actor):
+        return None
+    used = submissions_used(session, challenge, actor.organisation_id)
+    return max(challenge.max_submissions_per_supplier - used, 0)
 
 
 def submit_predictions(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,6 +206,36 @@ IMPORTERS = {
     "mhc": ("Multilingual HateCheck (10 languages)", ("hateful", "non-hateful")),
     "adult": ("UCI Adult census income (test split)", (">50K", "<=50K")),
 }
+PUBLIC_WARNING = (
+    "This suite comes from a public dataset ({name}). Its cases and gold labels are published, "
+    "so suppliers may know them: use it for practice, not to decide who gets money."
+)
+
+
+def public_source(source: str | None) -> str | None:
+    """The dataset's name if a suite came from a public dataset (its labels may be known)."""
+    return IMPORTERS[source][0] if source in IMPORTERS else None
+
+
+def public_warning(source: str | None) -> str | None:
+    name = public_source(source)
+    return PUBLIC_WARNING.format(name=name) if name else None
+
+
+def opaque_ids(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cases in a random order with random ids, so that neither a case's id nor its place
+    in the test inputs leads back to its row in the public file (where its label is). The
+    inputs themselves can still be looked up: see :data:`PUBLIC_WARNING`."""
+    order = np.random.default_rng(secrets.randbits(128)).permutation(len(frame))
+    shuffled = frame.iloc[order].reset_index(drop=True)
+    ids: list[str] = []
+    seen: set[str] = set()
+    while len(ids) < len(shuffled):
+        case_id = "case-" + secrets.token_hex(8)
+        if case_id not in seen:
+            seen.add(case_id)
+            ids.append(case_id)
+    return shuffled.assign(case_id=ids)
 
 
 def import_hatecheck(path: Path) -> pd.DataFrame:
@@ -293,17 +324,18 @@ def import_adult(path: Path) -> pd.DataFrame:
 
 
 def import_source(source: str, data_dir: Path) -> tuple[pd.DataFrame, str]:
-    """A ready-made suite from the shared datasets: (raw frame, file name)."""
+    """A ready-made suite from the shared datasets: (raw frame, file name), its cases in a
+    random order under random ids (:func:`opaque_ids`)."""
     assurance = data_dir / "assurance"
     if source == "hatecheck":
         path = assurance / "hatecheck_test_suite_cases.csv"
-        return import_hatecheck(_exists(path)), path.name
+        return opaque_ids(import_hatecheck(_exists(path))), path.name
     if source == "mhc":
         folder = _exists(assurance / "multilingual_hatecheck")
-        return import_multilingual_hatecheck(folder), folder.name
+        return opaque_ids(import_multilingual_hatecheck(folder)), folder.name
     if source == "adult":
         path = assurance / "adult.test"
-        return import_adult(_exists(path)), path.name
+        return opaque_ids(import_adult(_exists(path))), path.name
     raise Invalid(f"Unknown ready-made suite {source!r}", "source")
 
 
