@@ -14,6 +14,7 @@ from typing import Any
 from missionhub.challenges.metrics import HIGHER_IS_BETTER, METRIC_LABELS, METRICS
 from missionhub.challenges.models import Challenge, Evaluation
 from missionhub.challenges.suites import public_source
+from missionhub.csvout import safe_cell
 
 CSV_COLUMNS = [
     "submission_id",
@@ -221,35 +222,35 @@ def csv_text(evaluation: Evaluation) -> str:
     for s in r["submissions"]:
         for cell in s["cells"]:
             for metric, e in cell["metrics"].items():
-                writer.writerow(
-                    {
-                        "submission_id": s["key"],
-                        "submission": s["name"],
-                        "grouping": cell["grouping"],
-                        "dimension": cell["dimension"],
-                        "cell": cell["cell"],
-                        "metric": metric,
-                        "value": e["value"],
-                        "ci_low": e["low"],
-                        "ci_high": e["high"],
-                        "numerator": e["num"],
-                        "denominator": e["den"],
-                        "n": cell["n"],
-                        "positives": cell["positives"],
-                        "negatives": cell["negatives"],
-                        "below_minimum_denominator": e["small"],
-                        "gap_to_overall": e["gap_overall"],
-                        "gap_ci_low": e["gap_low"],
-                        "gap_ci_high": e["gap_high"],
-                        "ratio_to_overall": e["ratio_overall"],
-                        "gap_to_best": e["gap_best"],
-                        "ratio_to_best": e["ratio_best"],
-                        "p_value": e["p"],
-                        "q_value_bh": e["q"],
-                        "suite_version": suite.get("version"),
-                        "suite_content_sha256": suite.get("content_sha256"),
-                    }
-                )
+                row = {
+                    "submission_id": s["key"],
+                    "submission": s["name"],
+                    "grouping": cell["grouping"],
+                    "dimension": cell["dimension"],
+                    "cell": cell["cell"],
+                    "metric": metric,
+                    "value": e["value"],
+                    "ci_low": e["low"],
+                    "ci_high": e["high"],
+                    "numerator": e["num"],
+                    "denominator": e["den"],
+                    "n": cell["n"],
+                    "positives": cell["positives"],
+                    "negatives": cell["negatives"],
+                    "below_minimum_denominator": e["small"],
+                    "gap_to_overall": e["gap_overall"],
+                    "gap_ci_low": e["gap_low"],
+                    "gap_ci_high": e["gap_high"],
+                    "ratio_to_overall": e["ratio_overall"],
+                    "gap_to_best": e["gap_best"],
+                    "ratio_to_best": e["ratio_best"],
+                    "p_value": e["p"],
+                    "q_value_bh": e["q"],
+                    "suite_version": suite.get("version"),
+                    "suite_content_sha256": suite.get("content_sha256"),
+                }
+                # Submission names and group labels come from suppliers and owners.
+                writer.writerow({k: safe_cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
