@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.permissions import Actor
@@ -30,7 +30,7 @@ from missionhub.web.deps import (
 )
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 from missionhub.web.uploads import store_upload
 
@@ -57,13 +57,6 @@ LABELS = {
     "submission_id": "Winning submission",
     "rationale": "Rationale",
 }
-
-
-def _redirect(url: str, settings: Settings, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
 
 
 def _file_problems(result: FormResult, exc: Invalid | Conflict, field: str) -> None:
@@ -137,7 +130,7 @@ async def create_challenge(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/challenges/{challenge.id}", settings, "Challenge created (draft)")
+            return see_other(f"/challenges/{challenge.id}", settings, "Challenge created (draft)")
     return _form_page(request, session, actor, result, status_code=400)
 
 
@@ -206,8 +199,8 @@ async def change_status(
             session, actor=actor, challenge_id=challenge_id, to=ChallengeStatus(value)
         )
     except Conflict as exc:
-        return _redirect(f"/challenges/{challenge_id}", settings, str(exc))
-    return _redirect(f"/challenges/{challenge_id}", settings, f"The challenge is now {value}")
+        return see_other(f"/challenges/{challenge_id}", settings, str(exc))
+    return see_other(f"/challenges/{challenge_id}", settings, f"The challenge is now {value}")
 
 
 # Suite -------------------------------------------------------------------------------------
@@ -277,7 +270,7 @@ async def add_suite(
     except (Invalid, Conflict) as exc:
         _file_problems(result, exc, "file")
         return _suite_page(request, challenge, result, status_code=400)
-    return _redirect(
+    return see_other(
         f"/challenges/{challenge_id}",
         settings,
         f"Suite version {suite.version} stored: {suite.cases:,} cases",
@@ -362,7 +355,7 @@ async def submit(
         except (Invalid, Conflict) as exc:
             _file_problems(result, exc, "file")
         else:
-            return _redirect(f"/challenges/{challenge_id}", settings, "Predictions received")
+            return see_other(f"/challenges/{challenge_id}", settings, "Predictions received")
     return _submit_page(request, challenge, result, "file", status_code=400)
 
 
@@ -388,7 +381,7 @@ async def register_endpoint(
         except (Invalid, Conflict) as exc:
             result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc), "endpoint_url"))
         else:
-            return _redirect(f"/jobs/{job.id}", settings)
+            return see_other(f"/jobs/{job.id}", settings)
     return _submit_page(request, challenge, result, "endpoint", status_code=400)
 
 
@@ -402,8 +395,8 @@ def evaluate(
     try:
         job = service.request_evaluation(session, actor=actor, challenge_id=challenge_id)
     except Conflict as exc:
-        return _redirect(f"/challenges/{challenge_id}", settings, str(exc))
-    return _redirect(f"/jobs/{job.id}", settings)
+        return see_other(f"/challenges/{challenge_id}", settings, str(exc))
+    return see_other(f"/jobs/{job.id}", settings)
 
 
 def _report_context(
@@ -479,8 +472,8 @@ def release(
     try:
         service.release_results(session, actor=actor, challenge_id=challenge_id)
     except Conflict as exc:
-        return _redirect(f"/challenges/{challenge_id}", settings, str(exc))
-    return _redirect(
+        return see_other(f"/challenges/{challenge_id}", settings, str(exc))
+    return see_other(
         f"/challenges/{challenge_id}", settings, "Aggregate results released to each supplier"
     )
 
@@ -500,7 +493,7 @@ async def award(
         except (Invalid, Conflict) as exc:
             result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc), "submission_id"))
         else:
-            return _redirect(f"/challenges/{challenge_id}", settings, "Challenge awarded")
+            return see_other(f"/challenges/{challenge_id}", settings, "Challenge awarded")
     challenge = service.get_challenge(session, actor=actor, challenge_id=challenge_id)
     return _challenge_page(request, session, actor, challenge, form=result, status_code=400)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Role
@@ -46,7 +46,7 @@ from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.panels import Panel
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -86,13 +86,6 @@ COMPONENT_LABELS = {
     "documentation_url": "Documentation link",
     "visibility": "Visibility",
 }
-
-
-def _redirect(url: str, settings: Any, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
 
 
 def _int(value: str | None) -> int | None:
@@ -245,7 +238,7 @@ async def create_case_study(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/case-studies/{study.id}", settings, "Case study saved as a draft")
+            return see_other(f"/case-studies/{study.id}", settings, "Case study saved as a draft")
     return _case_study_form(request, session, actor, result, status_code=400)
 
 
@@ -303,7 +296,7 @@ async def update_case_study(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/case-studies/{case_study_id}", settings, "Case study updated")
+            return see_other(f"/case-studies/{case_study_id}", settings, "Case study updated")
     return _case_study_form(request, session, actor, result, study, status_code=400)
 
 
@@ -343,10 +336,10 @@ async def case_study_action(
             library.ask(session, actor=actor, case_study_id=case_study_id, data=question)
             message = "Question sent to the team"
         else:
-            return _redirect(url, settings, "Unknown action")
+            return see_other(url, settings, "Unknown action")
     except (Invalid, Conflict) as exc:
-        return _redirect(url, settings, str(exc))
-    return _redirect(url, settings, message)
+        return see_other(url, settings, str(exc))
+    return see_other(url, settings, message)
 
 
 @router.post("/case-studies/{case_study_id}/questions/{question_id}/answer")
@@ -361,11 +354,11 @@ async def answer_question(
     data, result = parse(AnswerIn, await request.form(), {"answer": "Answer"})
     url = f"/case-studies/{case_study_id}#questions"
     if data is None:
-        return _redirect(url, settings, result.errors.get("answer", "Enter an answer"))
+        return see_other(url, settings, result.errors.get("answer", "Enter an answer"))
     library.answer(
         session, actor=actor, case_study_id=case_study_id, question_id=question_id, data=data
     )
-    return _redirect(url, settings, "Answer saved")
+    return see_other(url, settings, "Answer saved")
 
 
 # Components -----------------------------------------------------------------------------------
@@ -418,7 +411,7 @@ async def create_component(
     data, result = parse(ComponentIn, await request.form(), COMPONENT_LABELS)
     if data is not None:
         component = library.create_component(session, actor=actor, data=data)
-        return _redirect(f"/components/{component.id}", settings, "Component added")
+        return see_other(f"/components/{component.id}", settings, "Component added")
     return _component_form(request, result, status_code=400)
 
 
@@ -467,7 +460,7 @@ async def update_component(
     data, result = parse(ComponentIn, await request.form(), COMPONENT_LABELS)
     if data is not None:
         library.update_component(session, actor=actor, component_id=component_id, data=data)
-        return _redirect(f"/components/{component_id}", settings, "Component updated")
+        return see_other(f"/components/{component_id}", settings, "Component updated")
     return _component_form(request, result, component, status_code=400)
 
 
@@ -482,12 +475,12 @@ async def record_reuse(
     data, result = parse(ReuseIn, await request.form(), {"component_id": "Component"})
     url = f"/projects/{project_id}#reuse"
     if data is None:
-        return _redirect(url, settings, result.errors.get("component_id", "Choose a component"))
+        return see_other(url, settings, result.errors.get("component_id", "Choose a component"))
     try:
         library.record_reuse(session, actor=actor, project_id=project_id, data=data)
     except Invalid as exc:
-        return _redirect(url, settings, str(exc.errors[0].message))
-    return _redirect(url, settings, "Reuse recorded")
+        return see_other(url, settings, str(exc.errors[0].message))
+    return see_other(url, settings, "Reuse recorded")
 
 
 # Duplicates -----------------------------------------------------------------------------------
@@ -513,7 +506,7 @@ async def decide_duplicate(
 ) -> Response:
     data, result = parse(DecisionIn, await request.form(), {"verdict": "Decision"})
     if data is None:
-        return _redirect("/duplicates", settings, "; ".join(result.errors.values()))
+        return see_other("/duplicates", settings, "; ".join(result.errors.values()))
     similar.decide(
         session,
         actor=actor,
@@ -523,7 +516,7 @@ async def decide_duplicate(
         verdict=data.verdict,
         note=data.note,
     )
-    return _redirect("/duplicates", settings, f"Decision recorded: {data.verdict.label}")
+    return see_other("/duplicates", settings, f"Decision recorded: {data.verdict.label}")
 
 
 # Exports --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -22,11 +22,10 @@ from missionhub.errors import Conflict, Invalid
 from missionhub.linkage import dedupe_jobs, exchange, projects
 from missionhub.linkage.models import LinkRun, MemberRole
 from missionhub.linkage.schemas import OwnerIn, ProjectIn, RunIn, SchemaIn
-from missionhub.settings import Settings
 from missionhub.web.deps import AppSettings, DbSession, PathId, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 from missionhub.web.uploads import store_upload
 
@@ -40,13 +39,6 @@ PROJECT_LABELS = {
     "organisation_ids": "Participating departments",
 }
 RUN_LABELS = {"threshold": "Similarity threshold", "method": "Comparison"}
-
-
-def _redirect(url: str, settings: Settings, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
 
 
 def _departments(session: Session) -> list[tuple[int, str]]:
@@ -91,7 +83,7 @@ async def create_project(
     except Invalid as exc:
         form.add(exc)
         return _project_form(request, session, form, 400)
-    return _redirect(f"/linkage/{project.id}", settings, "Linkage project set up")
+    return see_other(f"/linkage/{project.id}", settings, "Linkage project set up")
 
 
 def _project_page(
@@ -147,7 +139,7 @@ async def add_owner(
     if data is not None:
         try:
             projects.add_owner(session, actor=actor, project_id=project_id, data=data)
-            return _redirect(f"/linkage/{project_id}", settings, f"{data.email} is a data owner")
+            return see_other(f"/linkage/{project_id}", settings, f"{data.email} is a data owner")
         except Invalid as exc:
             form.add(exc)
     return _project_page(request, session, actor, project_id, form, 400)
@@ -204,7 +196,7 @@ async def save_schema(
                 session, actor=actor, project_id=project_id, definition=data.definition
             )
             message = f"Schema version {schema.version} saved: owners must encode again"
-            return _redirect(f"/linkage/{project_id}", settings, message)
+            return see_other(f"/linkage/{project_id}", settings, message)
         except Invalid as exc:
             form.errors["definition"] = "; ".join(
                 f"{e.field.removeprefix('definition.')}: {e.message}" if e.field else e.message
@@ -250,7 +242,7 @@ async def upload(
         )
         return _project_page(request, session, actor, project_id, form, 400)
     message = f"Encodings of {row.records:,} records uploaded"
-    return _redirect(f"/linkage/{project_id}", settings, message)
+    return see_other(f"/linkage/{project_id}", settings, message)
 
 
 @router.post("/linkage/{project_id:int}/runs", response_class=HTMLResponse)
@@ -271,7 +263,7 @@ async def start_run(
                 data=data,
                 root=exchange.storage_root(settings.var_dir),
             )
-            return _redirect(f"/jobs/{run.job_id}", settings)
+            return see_other(f"/jobs/{run.job_id}", settings)
         except (Invalid, Conflict) as exc:
             if isinstance(exc, Conflict):
                 form.errors["threshold"] = str(exc)
@@ -386,7 +378,7 @@ async def start_dedupe(
             {"title": "Find duplicates in your own records", "form": form},
             status_code=400,
         )
-    return _redirect(f"/jobs/{job.id}", settings)
+    return see_other(f"/jobs/{job.id}", settings)
 
 
 @router.get("/linkage/dedupe/{job_id:int}", response_class=HTMLResponse)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, roles
 from missionhub.web.panels import panels_for
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -81,13 +81,6 @@ PROJECT_LABELS = {
     "atrs_function": "Function",
     "atrs_phase": "ATRS phase",
 }
-
-
-def _redirect(url: str, settings: Any, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -211,7 +204,7 @@ async def create_project(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/projects/{project.id}", settings, "Project registered")
+            return see_other(f"/projects/{project.id}", settings, "Project registered")
     return _project_form(request, session, actor, result, status_code=400)
 
 
@@ -270,7 +263,7 @@ async def update_project(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/projects/{project_id}", settings, "Project updated")
+            return see_other(f"/projects/{project_id}", settings, "Project updated")
     return _project_form(request, session, actor, result, project, status_code=400)
 
 
@@ -405,7 +398,7 @@ async def add_child(
         except (Invalid, Conflict) as exc:
             result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc)))
         else:
-            return _redirect(f"/projects/{project_id}#{kind}", settings, spec.done)
+            return see_other(f"/projects/{project_id}#{kind}", settings, spec.done)
     return _child_page(request, session, actor, project_id, kind, result, status_code=400)
 
 
@@ -421,7 +414,7 @@ def remove_child(
     projects.remove_child(
         session, actor=actor, project_id=project_id, kind=kind.replace("-", "_"), child_id=child_id
     )
-    return _redirect(f"/projects/{project_id}#{kind}", settings, "Removed")
+    return see_other(f"/projects/{project_id}#{kind}", settings, "Removed")
 
 
 @router.get("/projects/{project_id}/kpis/{kpi_id}/actuals", response_class=HTMLResponse)
@@ -474,7 +467,7 @@ async def record_actual(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/projects/{project_id}#kpis", settings, "Actual recorded")
+            return see_other(f"/projects/{project_id}#kpis", settings, "Actual recorded")
     return _actual_page(request, session, actor, project_id, kpi_id, result, status_code=400)
 
 
@@ -495,7 +488,7 @@ async def set_evidence(
         link_id=link_id,
         kpi_id=_int_or_none(str(form.get("kpi_id", ""))),
     )
-    return _redirect(f"/projects/{project_id}#mission-links", settings, "Evidence updated")
+    return see_other(f"/projects/{project_id}#mission-links", settings, "Evidence updated")
 
 
 # Stage gates -----------------------------------------------------------------------------------
@@ -549,7 +542,7 @@ async def stage_request(
         except (Invalid, Conflict) as exc:
             result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc)))
         else:
-            return _redirect(
+            return see_other(
                 f"/projects/{project_id}", settings, "Request sent to your Chief Innovation Officer"
             )
     return _stage_request_page(request, session, actor, project_id, result, status_code=400)
@@ -560,7 +553,7 @@ def withdraw(
     project_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     gates.withdraw_request(session, actor=actor, project_id=project_id)
-    return _redirect(f"/projects/{project_id}", settings, "Request withdrawn")
+    return see_other(f"/projects/{project_id}", settings, "Request withdrawn")
 
 
 DECISION_LABELS = {
@@ -629,7 +622,7 @@ async def decide(
         except (Invalid, Conflict) as exc:
             result.add(exc if isinstance(exc, Invalid) else Invalid(str(exc)))
         else:
-            return _redirect(
+            return see_other(
                 f"/projects/{project_id}", settings, f"Decision recorded: {data.outcome.label}"
             )
     return _decision_page(request, session, actor, project_id, result, status_code=400)
@@ -755,7 +748,7 @@ async def update_milestone(
     data, result = parse(MilestoneIn, await request.form(), MILESTONE_LABELS)
     if data is not None:
         missions.update_milestone(session, actor=actor, milestone_id=milestone_id, data=data)
-        return _redirect(f"/missions/{slug}", settings, "Milestone updated")
+        return see_other(f"/missions/{slug}", settings, "Milestone updated")
     return _milestone_page(request, session, actor, slug, milestone_id, result, status_code=400)
 
 
@@ -844,7 +837,7 @@ async def create_use_case(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/use-cases/{use_case.id}", settings, "Use case added")
+            return see_other(f"/use-cases/{use_case.id}", settings, "Use case added")
     return _use_case_form(request, session, actor, result, status_code=400)
 
 
@@ -901,7 +894,7 @@ async def update_use_case(
         except Invalid as exc:
             result.add(exc)
         else:
-            return _redirect(f"/use-cases/{use_case_id}", settings, "Use case updated")
+            return see_other(f"/use-cases/{use_case_id}", settings, "Use case updated")
     return _use_case_form(request, session, actor, result, use_case, status_code=400)
 
 

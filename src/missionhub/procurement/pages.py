@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from missionhub.accounts.models import Role
@@ -38,7 +38,7 @@ from missionhub.web.deps import (
 from missionhub.web.downloads import csv_download
 from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 from missionhub.web.uploads import read_upload, store_upload
 
@@ -47,13 +47,6 @@ NAV = [
     NavItem("/procurement", "Procurement", 60, civil_servants),
     NavItem("/pipeline", "Buying pipeline", 65),
 ]
-
-
-def _redirect(url: str, settings: Any, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
 
 
 def _site(request: Request, settings: Any) -> str:
@@ -129,7 +122,7 @@ async def ingest_upload(
             request, "procurement/ingest.html",
             {"title": "Load an OCDS file", "form": result}, status_code=400,
         )  # fmt: skip
-    return _redirect(f"/jobs/{job.id}", settings)
+    return see_other(f"/jobs/{job.id}", settings)
 
 
 @router.get("/procurement/ingests/{ingest_id}", response_class=HTMLResponse)
@@ -186,7 +179,7 @@ async def spend_upload(
             {"title": "Load a spend over £25,000 file", "form": result,
              "problems": exc.errors}, status_code=400,
         )  # fmt: skip
-    return _redirect(f"/procurement/spend/{saved.id}", settings, "Spend file loaded")
+    return see_other(f"/procurement/spend/{saved.id}", settings, "Spend file loaded")
 
 
 @router.get("/procurement/spend/{upload_id}", response_class=HTMLResponse)
@@ -307,7 +300,7 @@ async def supplier_override(
                 scale=data.scale,
                 evidence=data.evidence,
             )
-            return _redirect(f"/procurement/suppliers/{supplier_id}", settings, "Status changed")
+            return see_other(f"/procurement/suppliers/{supplier_id}", settings, "Status changed")
         except Invalid as exc:
             result.add(exc)
     return _supplier_page(request, session, actor, supplier_id, result, status_code=400)
@@ -389,7 +382,7 @@ async def create_return(
         try:
             data = data.model_copy(update={"payments": payments})
             supply_chain.submit_return(session, actor=actor, data=data)
-            return _redirect(f"/procurement/awards/{award_id}", settings, "Return recorded")
+            return see_other(f"/procurement/awards/{award_id}", settings, "Return recorded")
         except (Invalid, Conflict) as exc:
             parsed.add(exc if isinstance(exc, Invalid) else Invalid(str(exc), field="period_start"))
     return _return_form(request, session, actor, award_id, parsed, status_code=400)
@@ -449,7 +442,7 @@ async def declare_named(
         supply_chain.declare_subcontractor(session, actor=actor, award_id=award_id, data=data)
     except Conflict as exc:
         raise Invalid(str(exc), field="subcontractor") from exc
-    return _redirect(f"/procurement/awards/{award_id}", settings, "Subcontractor recorded")
+    return see_other(f"/procurement/awards/{award_id}", settings, "Subcontractor recorded")
 
 
 @router.get("/procurement/returns-template.csv")
@@ -469,7 +462,7 @@ async def returns_upload(
         form.get("file"), settings, field="file", allowed_suffixes=(".csv",)
     )
     saved = supply_chain.import_returns(session, actor=actor, data=data)
-    return _redirect("/procurement", settings, f"{len(saved)} supply-chain returns recorded")
+    return see_other("/procurement", settings, f"{len(saved)} supply-chain returns recorded")
 
 
 def _audit_params(request: Request) -> tuple[list[int], Decimal, int]:
@@ -564,7 +557,7 @@ async def create_planned(
     if data is not None:
         try:
             planned = pipeline.create_planned(session, actor=actor, data=data)
-            return _redirect(f"/pipeline/{planned.id}", settings, "Planned procurement published")
+            return see_other(f"/pipeline/{planned.id}", settings, "Planned procurement published")
         except Invalid as exc:
             result.add(exc)
     return _planned_form(request, session, result, status_code=400)

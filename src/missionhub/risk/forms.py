@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi.responses import RedirectResponse
-
 from missionhub.db.base import MAX_ID
 from missionhub.risk.adoption import PRINCIPLES, Assurance, DpiaStatus, PrincipleRating, Route
 from missionhub.risk.models import (
@@ -19,7 +17,7 @@ from missionhub.risk.models import (
     RiskStatus,
 )
 from missionhub.risk.scoring import IMPACT_LABELS, LIKELIHOOD_LABELS
-from missionhub.web.security import flash
+from missionhub.web.security import see_other
 
 RISK_LABELS = {
     "title": "Short name",
@@ -90,11 +88,7 @@ def choices() -> dict[str, Any]:
     }
 
 
-def redirect(url: str, settings: Any, message: str | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    if message:
-        flash(response, settings, message)
-    return response
+redirect = see_other  # the shared 303 with a flash message (web.security)
 
 
 def int_or_none(value: str | None) -> int | None:

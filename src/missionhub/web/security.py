@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from missionhub.settings import Settings
@@ -60,6 +60,14 @@ def set_cookie(
         samesite="lax",
         path="/",
     )
+
+
+def see_other(url: str, settings: Settings, message: str | None = None) -> RedirectResponse:
+    """The 303 after a successful form, with an optional one-time message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        flash(response, settings, message)
+    return response
 
 
 def flash(response: Response, settings: Settings, message: str, kind: str = "success") -> None:
