@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import ocdsmerge
 import orjson
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation, Role
@@ -80,6 +80,16 @@ NAMED_COLUMNS = (
 )
 CLASSIFICATION_COLUMNS = ("supplier_id", "scale", "source", "ocid", "release_id", "observed_at")
 MAX_LISTED = 500
+_STORED_RELEASES = select(OcdsRelease.ocid, OcdsRelease.release_id).where(
+    OcdsRelease.ocid.in_(bindparam("ocids", expanding=True))
+)
+_ANY_RELEASE = select(OcdsRelease.id).limit(1)
+_PROCESS_IDS = select(OcdsProcess.ocid, OcdsProcess.id).where(
+    OcdsProcess.ocid.in_(bindparam("ocids", expanding=True))
+)
+_AWARD_IDS = select(Award.id, Award.ocid, Award.award_id).where(
+    Award.ocid.in_(bindparam("ocids", expanding=True))
+)
 SUPPLIER_ROLES = frozenset({"supplier", "tenderer", "subcontractor"})
 Progress = Callable[[int, str], None]
 
@@ -218,6 +228,7 @@ class _Loader:
         self.seen: dict[tuple[str, str], int] = {}
         self.compiler = _Compiler(session, schema_path, organisation_id, self.register, report)
         self.observations: list[tuple[Supplier, tuple[Any, ...]]] = []
+        self.has_history = session.connection().execute(_ANY_RELEASE).first() is not None
 
     def load(self, releases: Iterable[dict[str, Any]], progress: Progress | None) -> None:
         batch: list[tuple[dict[str, Any], bytes]] = []
@@ -265,17 +276,18 @@ class _Loader:
         if self.errors and not self.keep_valid:
             return
         keys = [(str(r["ocid"]), str(r["id"])) for r, _ in batch]
-        stored = set(
-            self.session.execute(
-                select(OcdsRelease.ocid, OcdsRelease.release_id).where(
-                    tuple_(OcdsRelease.ocid, OcdsRelease.release_id).in_(keys)
-                )
-            )
-        )
         ocids = list({k[0] for k in keys})
-        history = set(
-            self.session.scalars(select(OcdsRelease.ocid).where(OcdsRelease.ocid.in_(ocids)))
-        )
+        # One query (through the connection: these rows are bulk-written, never pending in the
+        # session, so no autoflush is needed) gives both the releases already stored and the
+        # processes that already have releases.
+        stored: set[tuple[str, str]] = set()
+        history: set[str] = set()
+        if self.has_history:  # else only this file's earlier batches (``seen``, ``file_ocids``)
+            for ocid, release_id in self.session.connection().execute(
+                _STORED_RELEASES, {"ocids": ocids}
+            ):
+                stored.add((ocid, release_id))
+                history.add(ocid)
         rows = []
         fresh: dict[str, list[dict[str, Any]]] = {}  # processes first seen in this batch
         for (release, raw), key in zip(batch, keys, strict=True):
@@ -494,9 +506,7 @@ def _write_processes(
 ) -> None:
     existing = {
         ocid: pk
-        for ocid, pk in session.execute(
-            select(OcdsProcess.ocid, OcdsProcess.id).where(OcdsProcess.ocid.in_(list(compiled)))
-        )
+        for ocid, pk in session.connection().execute(_PROCESS_IDS, {"ocids": list(compiled)})
     }
     new: list[tuple[Any, ...]] = []
     changed: list[dict[str, Any]] = []
@@ -532,9 +542,7 @@ def _write_awards(
     ocids = list(compiled)
     existing = {
         (ocid, award_id): pk
-        for pk, ocid, award_id in session.execute(
-            select(Award.id, Award.ocid, Award.award_id).where(Award.ocid.in_(ocids))
-        )
+        for pk, ocid, award_id in session.connection().execute(_AWARD_IDS, {"ocids": ocids})
     }
     extracted = []
     for ocid, release in compiled.items():
@@ -578,9 +586,7 @@ def _write_awards(
     ids = (
         {
             (ocid, award_id): pk
-            for pk, ocid, award_id in session.execute(
-                select(Award.id, Award.ocid, Award.award_id).where(Award.ocid.in_(ocids))
-            )
+            for pk, ocid, award_id in session.connection().execute(_AWARD_IDS, {"ocids": ocids})
         }
         if new_rows
         else existing
