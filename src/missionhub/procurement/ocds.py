@@ -36,7 +36,7 @@ class OcdsFileError(Exception):
     """The file cannot be read as OCDS JSON; nothing from it may be written."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
-        self.line = line
+        self.message, self.line = message, line
         super().__init__(f"line {line}: {message}" if line else message)
 
 
