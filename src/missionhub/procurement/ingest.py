@@ -228,7 +228,7 @@ class _Prepared(NamedTuple):
     """A checked release, ready to store: its row, and the parties that may be suppliers."""
 
     key: tuple[str, str]
-    row: tuple[Any, ...]  # RELEASE_COLUMNS but the ingest id
+    row: tuple[Any, ...]  # RELEASE_COLUMNS but the ingest id, with raw as UTF-8 bytes
     parties: list[tuple[str, str | None, tuple[Scale, ClassificationSource] | None]]
     observed: tuple[Any, Any, str]  # ocid, release id and date for an SME statement
     release: dict[str, Any] | None  # kept only when compiled in this process
@@ -291,7 +291,8 @@ class _Preparer:
             for party in release.get("parties") or []
             if isinstance(party, dict) and SUPPLIER_ROLES & set(party.get("roles") or [])
         ]
-        row = (key[0][:200], key[1][:300], date, list(release.get("tag") or []), raw.decode())
+        # raw stays bytes until it is written: a worker sends bytes through the pipe as they are
+        row = (key[0][:200], key[1][:300], date, list(release.get("tag") or []), raw)
         observed = (release.get("ocid"), release.get("id"), date)
         return _Item(
             warnings, [], _Prepared(key, row, parties, observed, release if keep else None)
@@ -495,7 +496,8 @@ class _Loader:
                 self.touched.add(key[0])  # compiled from all its stored releases afterwards
             else:
                 fresh[key[0]] = None
-            rows.append((*prepared.row, record_id))
+            row = prepared.row
+            rows.append((row[0], row[1], row[2], row[3], row[4].decode(), record_id))
             self._observe(prepared)
         self.file_ocids.update(fresh)
         bulk_insert(self.session, table(OcdsRelease), RELEASE_COLUMNS, rows)
@@ -651,7 +653,7 @@ class _Process:
     cannot be compiled. Plain data, so a worker process can make it."""
 
     ocid: str
-    compiled: str | None
+    compiled: bytes | None  # JSON, UTF-8
     title: str | None
     buyer: str | None
     release_count: int
@@ -675,13 +677,26 @@ def _build_process(ocid: str, releases: list[dict[str, Any]], schema_path: Path)
     name = as_dict(compiled.get("buyer")).get("name")
     return _Process(
         ocid,
-        orjson.dumps(compiled).decode(),
+        orjson.dumps(compiled),
         str(title)[:500] if title else None,
         str(name) if name else None,
         len(releases),
-        award_rules.awards(compiled, releases),
+        [_slim(data) for data in award_rules.awards(compiled, releases)],
         said,
     )
+
+
+_PARTY_KEYS = ("id", "name", "identifier", "details")  # what the loader reads of a party
+
+
+def _slim(data: award_rules.AwardData) -> award_rules.AwardData:
+    """The award with only what the loader reads of each party (a worker sends less)."""
+    for part in data.suppliers:
+        part.party = {k: part.party[k] for k in _PARTY_KEYS if k in part.party}
+    data.subcontractors = [
+        {k: party[k] for k in _PARTY_KEYS if k in party} for party in data.subcontractors
+    ]
+    return data
 
 
 class _Owners:
@@ -714,7 +729,8 @@ def _write_processes(session: Session, processes: list[_Process], owners: _Owner
     for process in processes:
         buyer, org = owners.of(process.buyer)
         ocid = process.ocid
-        row = (ocid, process.title, buyer, org, process.release_count, process.compiled)
+        compiled = process.compiled.decode() if process.compiled is not None else None
+        row = (ocid, process.title, buyer, org, process.release_count, compiled)
         if ocid in existing:
             changed.append({"id": existing[ocid], **dict(zip(PROCESS_COLUMNS, row, strict=True))})
         else:
