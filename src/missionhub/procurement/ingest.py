@@ -310,7 +310,8 @@ def _prepare_batches(
             if item.prepared is not None and item.prepared.release is not None:
                 grouped.setdefault(item.prepared.key[0], []).append(item.prepared.release)
         processes = {
-            ocid: _build_process(ocid, releases, schema_path) for ocid, releases in grouped.items()
+            ocid: _build_process(ocid, releases, schema_path)[0]
+            for ocid, releases in grouped.items()
         }
         sent = [
             item
@@ -319,12 +320,6 @@ def _prepare_batches(
             for item in items
         ]
         yield sent, processes
-
-
-def _compile_fresh(
-    fresh: dict[str, list[dict[str, Any]]], schema_path: Path, ocid: str
-) -> _Process:
-    return _build_process(ocid, fresh[ocid], schema_path)
 
 
 def _worker(
@@ -431,12 +426,8 @@ class _Loader:
     def load(self, releases: Iterable[dict[str, Any]], progress: Progress | None) -> None:
         """Check, store and compile in this process."""
         prepare = _Preparer(self.checker, self.keep_valid)
+        build = partial(_compile_here, self.compiler.schema_path)
         for items in prepare.batches(releases):
-            fresh: dict[str, list[dict[str, Any]]] = {}
-            for item in items:
-                if item.prepared is not None and item.prepared.release is not None:
-                    fresh.setdefault(item.prepared.key[0], []).append(item.prepared.release)
-            build = partial(_compile_fresh, fresh, self.compiler.schema_path)
             self._take(items, build, progress)
         self.compiler.flush()
         self._write_observations()
@@ -444,13 +435,11 @@ class _Loader:
     def load_prepared(self, batches: Iterable[_Batch], progress: Progress | None) -> None:
         """Store what a worker process checked and compiled (see :func:`_prepared_elsewhere`)."""
         for items, processes in batches:
-            self._take(items, processes.__getitem__, progress)
+            self._take(items, partial(_compiled_there, processes), progress)
         self.compiler.flush()
         self._write_observations()
 
-    def _take(
-        self, items: list[_Item], process: Callable[[str], _Process], progress: Progress | None
-    ) -> None:
+    def _take(self, items: list[_Item], process: _ProcessOf, progress: Progress | None) -> None:
         batch: list[_Prepared] = []
         for item in items:
             self.report.read += 1
@@ -469,7 +458,7 @@ class _Loader:
         if self.keep_valid:
             self.report.rejected.extend(p.as_dict() for p in problems)
 
-    def _store(self, batch: list[_Prepared], process: Callable[[str], _Process]) -> None:
+    def _store(self, batch: list[_Prepared], process: _ProcessOf) -> None:
         if self.errors and not self.keep_valid:
             return
         ocids = list({p.key[0] for p in batch})
@@ -485,7 +474,7 @@ class _Loader:
                 stored.add((ocid, release_id))
                 history.add(ocid)
         rows = []
-        fresh: dict[str, None] = {}  # processes first seen in this batch, in order
+        fresh: dict[str, list[_Prepared]] = {}  # processes first seen in this batch
         record_id = self.record.id
         for prepared in batch:
             key = prepared.key
@@ -495,15 +484,15 @@ class _Loader:
             if key[0] in history or key[0] in self.file_ocids:
                 self.touched.add(key[0])  # compiled from all its stored releases afterwards
             else:
-                fresh[key[0]] = None
+                fresh.setdefault(key[0], []).append(prepared)
             row = prepared.row
             rows.append((row[0], row[1], row[2], row[3], row[4].decode(), record_id))
             self._observe(prepared)
         self.file_ocids.update(fresh)
         bulk_insert(self.session, table(OcdsRelease), RELEASE_COLUMNS, rows)
         self.report.new += len(rows)
-        for ocid in fresh:
-            self.compiler.add_process(process(ocid))
+        for ocid, group in fresh.items():
+            self.compiler.add_process(*process(ocid, group))
 
     def _observe(self, prepared: _Prepared) -> None:
         for name, identifier, said in prepared.parties:
@@ -613,12 +602,15 @@ class _Compiler:
         )
         self.owners = _Owners(session, organisation_id)
         self.processes: dict[str, _Process] = {}
+        self.awards: dict[str, list[award_rules.AwardData]] = {}
         self.done: set[str] = set()
 
     def add(self, ocid: str, releases: list[dict[str, Any]]) -> None:
-        self.add_process(_build_process(ocid, releases, self.schema_path))
+        self.add_process(*_build_process(ocid, releases, self.schema_path))
 
-    def add_process(self, process: _Process) -> None:
+    def add_process(
+        self, process: _Process, compiled: dict[str, Any], releases: list[dict[str, Any]]
+    ) -> None:
         if process.error is not None:
             # Valid against the schema, yet its releases cannot be merged (e.g. one id with a
             # value in one place and an object in another): the whole load is refused.
@@ -633,6 +625,7 @@ class _Compiler:
         for message in process.warnings[:5]:
             self.report.warnings.append({"release": process.ocid, "path": "$", "message": message})
         self.processes[process.ocid] = process
+        self.awards[process.ocid] = award_rules.awards(compiled, releases)
         if len(self.processes) >= BATCH:
             self.flush()
 
@@ -641,23 +634,22 @@ class _Compiler:
             return
         processes = list(self.processes.values())
         _write_processes(self.session, processes, self.owners)
-        _write_awards(self.session, processes, self.owners, self.register, self.report)
+        _write_awards(self.session, processes, self.awards, self.owners, self.register, self.report)
         self.report.compiled += len(processes)
         self.done.update(self.processes)
-        self.processes = {}
+        self.processes, self.awards = {}, {}
 
 
 @dataclass(slots=True)
 class _Process:
-    """A compiled process, ready to write: what the award rules make of it, its JSON, or why it
-    cannot be compiled. Plain data, so a worker process can make it."""
+    """A compiled process, ready to write: its JSON and the fields read from it, or why it
+    cannot be compiled. Plain data, so a worker process can make it and send it."""
 
     ocid: str
     compiled: bytes | None  # JSON, UTF-8
     title: str | None
     buyer: str | None
     release_count: int
-    awards: list[award_rules.AwardData]
     warnings: list[str]
     error: str | None = None
 
@@ -665,38 +657,50 @@ class _Process:
 _Batch = tuple[list[_Item], dict[str, _Process]]
 
 
-def _build_process(ocid: str, releases: list[dict[str, Any]], schema_path: Path) -> _Process:
+_ProcessOf = Callable[[str, list[_Prepared]], tuple[_Process, dict[str, Any], list[dict[str, Any]]]]
+
+
+def _build_process(
+    ocid: str, releases: list[dict[str, Any]], schema_path: Path
+) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
+    """The process, its compiled release, and its releases in the order compiled."""
     if len(releases) > 1:  # the order compile_processes reads them in: date, then file
         releases = sorted(releases, key=lambda r: str(r.get("date") or "")[:40])
     try:
         compiled, said = compile_process(releases, schema_path)
     except ocdsmerge.exceptions.OCDSMergeError as exc:
-        return _Process(ocid, None, None, None, len(releases), [], [], str(exc))
+        return _Process(ocid, None, None, None, len(releases), [], str(exc)), {}, releases
     tender = as_dict(compiled.get("tender"))
     title = compiled.get("title") or tender.get("title")
     name = as_dict(compiled.get("buyer")).get("name")
-    return _Process(
+    process = _Process(
         ocid,
         orjson.dumps(compiled),
         str(title)[:500] if title else None,
         str(name) if name else None,
         len(releases),
-        [_slim(data) for data in award_rules.awards(compiled, releases)],
         said,
     )
+    return process, compiled, releases
 
 
-_PARTY_KEYS = ("id", "name", "identifier", "details")  # what the loader reads of a party
+def _compile_here(
+    schema_path: Path, ocid: str, group: list[_Prepared]
+) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
+    return _build_process(ocid, [p.release for p in group if p.release is not None], schema_path)
 
 
-def _slim(data: award_rules.AwardData) -> award_rules.AwardData:
-    """The award with only what the loader reads of each party (a worker sends less)."""
-    for part in data.suppliers:
-        part.party = {k: part.party[k] for k in _PARTY_KEYS if k in part.party}
-    data.subcontractors = [
-        {k: party[k] for k in _PARTY_KEYS if k in party} for party in data.subcontractors
-    ]
-    return data
+def _compiled_there(
+    processes: dict[str, _Process], ocid: str, group: list[_Prepared]
+) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
+    """A process the worker compiled, with its compiled release and releases parsed back (the
+    award rules run here: the worker is the busier process)."""
+    process = processes[ocid]
+    releases = [orjson.loads(p.row[4]) for p in group]
+    if len(releases) > 1:
+        releases.sort(key=lambda r: str(r.get("date") or "")[:40])
+    compiled = orjson.loads(process.compiled) if process.compiled is not None else {}
+    return process, compiled, releases
 
 
 class _Owners:
@@ -743,6 +747,7 @@ def _write_processes(session: Session, processes: list[_Process], owners: _Owner
 def _write_awards(
     session: Session,
     processes: list[_Process],
+    awards: dict[str, list[award_rules.AwardData]],
     owners: _Owners,
     register: Register,
     report: IngestReport,
@@ -755,7 +760,7 @@ def _write_awards(
     extracted = []
     for process in processes:
         buyer, org = owners.of(process.buyer)
-        for data in process.awards:
+        for data in awards[process.ocid]:
             extracted.append((process.ocid, buyer, org, data))
     if not extracted:
         return
