@@ -5,6 +5,8 @@ Idempotent on (ocid, release id): a release already stored is skipped. A file go
 not at all: the caller's transaction is rolled back when :class:`Invalid` is raised, unless
 ``keep_valid`` is set, in which case invalid releases are left out and listed in the report.
 Memory is bounded: releases are written in batches, and processes compiled a batch at a time.
+With two processors or more and a file of ``WORKER_MIN_BYTES`` or more, a forked worker process
+reads, checks and compiles while this process writes (docs/decisions/0047-ingest-worker-process.md).
 """
 
 from __future__ import annotations
