@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -30,6 +31,7 @@ from tests.procurement.factories import (
     fresh,
     package_bytes,
     real_package,
+    schema_path,
     sme,
 )
 
@@ -295,3 +297,24 @@ def test_a_buyer_with_an_account_holds_its_contracts(buying: Procurement, world:
     award = session.scalar(select(Award).where(Award.ocid == "ocds-x-own-1"))
     assert award.organisation_id == dwp.id
     assert world.user(Role.COMMERCIAL, dwp)
+
+
+def test_the_web_upload_path_never_forks_a_worker(
+    buying: Procurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web upload's job (procurement/jobs.py) runs beside the server's threads and calls
+    ingest_ocds without ``parallel``: it must read in one process, even for a large file on a
+    machine with several processors (decision 0047)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker was forked")
+
+    monkeypatch.setattr(ingest, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "_prepared_elsewhere", refuse)
+    data = package_bytes([fresh(r) for r in real_package()["releases"][:5]])
+    with buying.session.begin_nested():
+        report = ingest.ingest_ocds(
+            buying.session, actor=buying.actor(buying.officer()), source=io.BytesIO(data),
+            filename="web.json", schema_path=schema_path(),
+        )  # fmt: skip
+    assert report.new == 5

@@ -164,7 +164,11 @@ def ingest_ocds(
     encoding: str = "utf-8",
     sha256: str | None = None,
     progress: Progress | None = None,
+    parallel: bool = False,
 ) -> IngestReport:
+    """Load ``source`` whole or not at all. ``parallel`` lets a forked worker read, check and
+    compile (see :func:`use_worker`): only for a caller whose other threads hold no lock the
+    worker could need (the CLI, the benchmark), never the web process (decision 0047)."""
     require_commercial(actor)
     record = OcdsIngest(
         filename=filename[:300],
@@ -186,7 +190,7 @@ def ingest_ocds(
     )
     try:
         with fewer_collections():
-            if use_worker(source):
+            if parallel and use_worker(source):
                 with closing(
                     _prepared_elsewhere(source, encoding, loader.checker, keep_valid, schema_path)
                 ) as batches:
