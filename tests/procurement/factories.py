@@ -110,6 +110,7 @@ class Procurement:
             return ingest_ocds(
                 self.session, actor=actor, source=io.BytesIO(data), filename="test.json",
                 schema_path=schema_path(), keep_valid=keep_valid, encoding=encoding,
+                parallel=True,  # the worker is used where a test makes use_worker say so
             )  # fmt: skip
 
     def counts(self) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -10,12 +11,15 @@ from sqlalchemy import select
 from missionhub.accounts.audit import history_for
 from missionhub.accounts.models import Role
 from missionhub.errors import Invalid, PermissionDenied
-from missionhub.procurement import suppliers
+from missionhub.procurement import ingest, suppliers
 from missionhub.procurement.models import (
     Award,
+    AwardSupplier,
     ClassificationSource,
     OcdsProcess,
+    OcdsRelease,
     Scale,
+    SmeClassification,
     Supplier,
 )
 from missionhub.procurement.suppliers import company_number, normalise_name
@@ -27,8 +31,67 @@ from tests.procurement.factories import (
     fresh,
     package_bytes,
     real_package,
+    schema_path,
     sme,
 )
+
+
+@pytest.fixture(autouse=True, params=["here", "worker"])
+def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs twice: checked and compiled in this process, and in a worker."""
+    if request.param == "worker":
+        monkeypatch.setattr(ingest, "WORKER_MIN_BYTES", 0)
+    else:
+        monkeypatch.setattr(ingest, "use_worker", lambda source: False)
+    return str(request.param)
+
+
+def test_a_worker_process_loads_exactly_what_this_process_loads(
+    buying: Procurement, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = require_data("procurement", "contracts_finder_2025_release_package.json").read_bytes()
+    amended = json.loads(data)
+    amended["releases"] = [
+        {**r, "id": r["id"] + "-amended", "date": "2026-01-01T00:00:00Z"}
+        for r in amended["releases"][:40]
+    ]
+
+    def contents() -> list[list[tuple[object, ...]]]:
+        links = (
+            select(Award.award_id, Supplier.name, AwardSupplier.share)
+            .add_columns(AwardSupplier.removed_by_amendment)
+            .join(AwardSupplier, AwardSupplier.award_id == Award.id)
+            .join(Supplier, Supplier.id == AwardSupplier.supplier_id)
+        )
+        statements = [
+            select(OcdsRelease.ocid, OcdsRelease.release_id, OcdsRelease.raw),
+            select(OcdsProcess.ocid, OcdsProcess.compiled, OcdsProcess.title).add_columns(
+                OcdsProcess.release_count, OcdsProcess.buyer_name
+            ),
+            select(Award.ocid, Award.award_id, Award.value, Award.agreement_reason).add_columns(
+                Award.split_rule, Award.financial_year
+            ),
+            links,
+            select(Supplier.name, Supplier.identifier, Supplier.scale),
+            select(SmeClassification.ocid, SmeClassification.release_id).add_columns(
+                SmeClassification.scale, SmeClassification.observed_at
+            ),
+        ]
+        return [sorted(map(tuple, buying.session.execute(s).all())) for s in statements]
+
+    reports = []
+    for worker in (False, True):
+        savepoint = buying.session.begin_nested()
+        monkeypatch.setattr(ingest, "use_worker", lambda source, worker=worker: worker)
+        reports.append(
+            [buying.ingest(data).as_dict(), buying.ingest(json.dumps(amended).encode()).as_dict()]
+        )
+        reports[-1].append(contents())
+        savepoint.rollback()
+    for report in reports:  # ingest ids differ
+        for part in report[:2]:
+            part.pop("ingest_id")
+    assert reports[0] == reports[1]
 
 
 def test_the_real_2025_file_loads_every_release_and_compiles_each_process(
@@ -234,3 +297,24 @@ def test_a_buyer_with_an_account_holds_its_contracts(buying: Procurement, world:
     award = session.scalar(select(Award).where(Award.ocid == "ocds-x-own-1"))
     assert award.organisation_id == dwp.id
     assert world.user(Role.COMMERCIAL, dwp)
+
+
+def test_the_web_upload_path_never_forks_a_worker(
+    buying: Procurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web upload's job (procurement/jobs.py) runs beside the server's threads and calls
+    ingest_ocds without ``parallel``: it must read in one process, even for a large file on a
+    machine with several processors (decision 0047)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker was forked")
+
+    monkeypatch.setattr(ingest, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "_prepared_elsewhere", refuse)
+    data = package_bytes([fresh(r) for r in real_package()["releases"][:5]])
+    with buying.session.begin_nested():
+        report = ingest.ingest_ocds(
+            buying.session, actor=buying.actor(buying.officer()), source=io.BytesIO(data),
+            filename="web.json", schema_path=schema_path(),
+        )  # fmt: skip
+    assert report.new == 5

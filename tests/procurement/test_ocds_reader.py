@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 
+from missionhub.procurement import ocds
 from missionhub.procurement.ocds import OcdsFileError, ReleaseChecker, json_path, read_releases
 from tests.procurement.factories import real_package, schema_path
 
@@ -100,3 +102,85 @@ def test_checker_names_the_json_path_and_release_and_keeps_uri_format_as_a_warni
 
 def test_json_path() -> None:
     assert json_path(["awards", 0, "suppliers", 2, "id"]) == "$.awards[0].suppliers[2].id"
+
+
+TRICKY = [
+    {"ocid": "ocds-x-1", "id": "1", "title": 'braces } { ] [ and "quotes" inside', "n": 12},
+    {"ocid": "ocds-x-2", "id": "2", "title": "ends in a backslash \\", "v": [1.5, -0.0, 1e-400]},
+    {"ocid": "ocds-x-3", "id": "3", "title": 'two \\\\" then a quote', "big": 999999999999999999},
+    {
+        "ocid": "ocds-x-4",
+        "id": "4",
+        "title": "caf\u00e9 \u2014 \U0001f600",
+        "x": {"y": [{"z": []}]},
+    },
+    {"ocid": "ocds-x-5", "id": "5", "ref": "12345678901234567890123", "neg": -1.5e300},
+]
+
+
+def ijson_releases(data: bytes) -> list[dict]:
+    return list(ocds._read_with_ijson(io.BytesIO(data), "utf-8"))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 4 * 1024 * 1024])
+def test_the_fast_reader_gives_ijsons_releases(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ocds, "FAST_CHUNK", chunk)
+    for package in [
+        {"uri": "u", "releases": TRICKY, "publisher": {"name": "p"}, "extensions": ["e"]},
+        {"version": "1.1", "publicationPolicy": "p", "releases": []},
+        {"releases": TRICKY[:1]},
+    ]:
+        for text in (json.dumps(package), json.dumps(package, indent=2, ensure_ascii=False)):
+            data = text.encode()
+            expected = ijson_releases(data)
+            assert list(ocds._fast_releases(io.BytesIO(data))) == expected  # no fallback
+            assert releases(data) == expected
+    assert type(releases(json.dumps({"releases": TRICKY}).encode())[2]["big"]) is int
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"releases": [{"id": "1"}, 5, {"id": "2"}]}',
+        b'{"releases": [{"id": "1"}], "releases": [{"id": "2"}]}',
+        b'{"releases": [{"id": "1"},, {"id": "2"}]}',
+        b'{"releases": [{"id": "1"} {"id": "2"}]}',
+        b'{"releases": [{"id": "1"},]}',
+        b'{"releases": [{"id": "1"}], "uri": }',
+        b'{"releases": [{"id": "1"}, {"id": "2"}',
+        b'{"releases": [{"id": "1"}, {"a": "\\ud800"}]}',
+        b'{"releases": [{"id": "1"}, {"a": 1e999}]}',
+        b'{"releases": [{"id": "1"}, {"a": 18446744073709551615}]}',
+        b'{"releases": [{"id": "1"}, {"a": -9223372036854775809}]}',
+        b'{"releases": [{"id": "1"}, {"a": 9223372036854775807, "b": 0.12345678901234567890}]}',
+        b'{"releases": [{"id": "1"},\x0c{"id": "2"}]}',
+        b'{"releases": [{"id": "1"}]} {"releases": [{"id": "2"}]}',
+    ],
+)
+def test_what_the_fast_reader_does_not_expect_is_read_by_ijson(data: bytes) -> None:
+    try:
+        expected: list[dict] | str = ijson_releases(data)
+    except OcdsFileError as exc:
+        expected = f"{exc.line}: {exc}"
+    try:
+        got: list[dict] | str = releases(data)
+    except OcdsFileError as exc:
+        got = f"{exc.line}: {exc}"
+    assert got == expected
+
+
+def test_a_stream_that_cannot_seek_is_read_by_ijson() -> None:
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            chunk = self.data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    data = json.dumps({"releases": TRICKY}).encode()
+    assert list(read_releases(io.BufferedReader(Pipe(data)))) == ijson_releases(data)

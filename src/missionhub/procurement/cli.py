@@ -79,6 +79,7 @@ def ingest(
                     keep_valid=keep_valid,
                     encoding=encoding,
                     progress=lambda n, msg: bar.update(task, completed=n, description=msg),
+                    parallel=True,
                 )
             matched = spend.rematch(session)
     except (ServiceError, OSError) as exc:

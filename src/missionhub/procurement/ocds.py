@@ -21,6 +21,8 @@ from typing import IO, Any
 
 import ijson
 import jsonschema_rs
+import numpy as np
+import orjson
 
 CHUNK = 64 * 1024
 HEAD_LIMIT = 1024 * 1024
@@ -34,7 +36,7 @@ class OcdsFileError(Exception):
     """The file cannot be read as OCDS JSON; nothing from it may be written."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
-        self.line = line
+        self.message, self.line = message, line
         super().__init__(f"line {line}: {message}" if line else message)
 
 
@@ -163,11 +165,43 @@ def _first_top_level_keys(head: bytes) -> list[str]:
 
 
 def read_releases(source: IO[bytes], *, encoding: str = "utf-8") -> Iterator[dict[str, Any]]:
-    """Each release in ``source``, streamed. Raises :class:`OcdsFileError` for a broken file."""
+    """Each release in ``source``, streamed. Raises :class:`OcdsFileError` for a broken file.
+
+    A UTF-8 release package in a seekable file is read by :func:`_fast_releases` (each release's
+    bytes found by a vectorised scan and parsed by orjson). Anything it does not expect (a broken
+    file, an unusual layout, a value orjson and ijson could read differently) sends the whole file
+    back to ijson from the start, skipping the releases already given: every error is ijson's,
+    with its line number, and every release the same."""
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
         raise OcdsFileError(f"unknown encoding {encoding!r}") from exc
+    origin = _origin(source) if codecs.lookup(encoding).name == "utf-8" else None
+    if origin is None:
+        yield from _read_with_ijson(source, encoding)
+        return
+    given = 0
+    try:
+        for release in _fast_releases(source):
+            yield release
+            given += 1
+        return
+    except _Unexpected:
+        source.seek(origin)
+    releases = _read_with_ijson(source, encoding)
+    for _ in range(given):  # the same releases, given already
+        next(releases)
+    yield from releases
+
+
+def _origin(source: IO[bytes]) -> int | None:
+    try:
+        return source.tell() if source.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _read_with_ijson(source: IO[bytes], encoding: str) -> Iterator[dict[str, Any]]:
     head = source.read(CHUNK)
     while len(head) < HEAD_LIMIT and not _decided(head):
         more = source.read(CHUNK)
@@ -191,6 +225,152 @@ def read_releases(source: IO[bytes], *, encoding: str = "utf-8") -> Iterator[dic
                     yield from _checked_items(iter([item]))
     except ijson.JSONError as exc:
         raise OcdsFileError(_describe(exc), stream.line_of(str(exc))) from exc
+
+
+class _Unexpected(Exception):
+    """Not a file the fast reader knows: read it with ijson instead."""
+
+
+FAST_CHUNK = 4 * 1024 * 1024
+TAIL_LIMIT = 16 * 1024 * 1024
+_JSON_SPACE = b" \t\n\r"
+# orjson gives a float for an integer beyond 64 bits: text with 19 digits in a row goes to ijson.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19
+
+
+def _long_digits(data: bytes) -> bool:
+    return data.translate(_DIGITS_AS_ZERO).find(_LONG_DIGITS) >= 0
+
+
+def _fast_releases(source: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """The releases of a UTF-8 release package: the ``releases`` array is split into its elements
+    by a vectorised scan of quotes and braces, and each element parsed by orjson. Raises
+    :class:`_Unexpected` (before or after giving releases) for anything else: ijson then reads it.
+    What is around the array is parsed too (with an empty array in its place), so a file passes
+    only if it is valid JSON."""
+    head = source.read(CHUNK)
+    while len(head) < HEAD_LIMIT and not _decided(head):
+        more = source.read(CHUNK)
+        if not more:
+            break
+        head += more
+    if head.startswith(codecs.BOM_UTF8):
+        raise _Unexpected
+    keys = _first_top_level_keys(head)
+    if not keys or "records" in keys or ("releases" not in keys and keys[0] not in PACKAGE_KEYS):
+        raise _Unexpected  # ijson would not read "releases.item" (see _read_with_ijson)
+    opening = _releases_array(head)
+    if opening is None:
+        raise _Unexpected
+    before = head[:opening]
+    buf = head[opening + 1 :]
+    first = True
+    while True:
+        a = np.frombuffer(buf, np.uint8)
+        quotes = np.flatnonzero(a == 34)
+        after = quotes[quotes > 0]  # buf starts just after "[" or "}": never an escaped quote
+        escaped = after[a[after - 1] == 92].tolist()  # after a backslash: escaped if it is odd
+        if escaped:
+            quotes = np.setdiff1d(quotes, [q for q in escaped if _odd_run(buf, q)])
+        braces = np.flatnonzero((a == 123) | (a == 125))
+        braces = braces[(np.searchsorted(quotes, braces) & 1) == 0]  # outside strings
+        opens = a[braces] == 123
+        depth = np.cumsum(np.where(opens, 1, -1))
+        starts = braces[opens & (depth == 1)].tolist()
+        ends = braces[~opens & (depth == 0)].tolist()
+        long_digits = _long_digits(buf)
+        at = 0
+        ended = False  # the pairs ran out before the buffer did
+        for start, end in zip(starts, ends, strict=False):
+            if end < start or buf[at:start].strip(_JSON_SPACE) != (b"" if first else b","):
+                ended = True  # past the array, or not an object in it
+                break
+            piece = buf[start : end + 1]
+            try:
+                if long_digits and _long_digits(piece):
+                    item = next(ijson.items(io.BytesIO(piece), "", use_float=True))
+                else:
+                    item = orjson.loads(piece)
+            except (orjson.JSONDecodeError, ijson.JSONError, StopIteration) as exc:
+                raise _Unexpected from exc
+            yield from _checked_items(iter([item]))
+            first = False
+            at = end + 1
+        rest = buf[at:]
+        gap = rest.lstrip(_JSON_SPACE)
+        if gap.startswith(b"]"):  # the end of the array: check what surrounds it
+            tail = gap[1:] + _read_at_most(source, TAIL_LIMIT)
+            _check_around(before, tail)
+            return
+        if ended or (gap and gap[:1] not in (b",", b"{")):
+            raise _Unexpected
+        more = source.read(FAST_CHUNK)
+        if not more:
+            raise _Unexpected  # cut short: ijson names the line
+        buf = rest + more
+
+
+def _odd_run(buf: bytes, quote: int) -> bool:
+    """Whether the quote at ``quote`` follows an odd number of backslashes (it is escaped)."""
+    run = 0
+    while quote - run - 1 >= 0 and buf[quote - run - 1] == 92:
+        run += 1
+    return run % 2 == 1
+
+
+def _read_at_most(source: IO[bytes], limit: int) -> bytes:
+    data = source.read(limit + 1)
+    if len(data) > limit:
+        raise _Unexpected
+    return data
+
+
+def _check_around(before: bytes, tail: bytes) -> None:
+    """The file around the releases array must be valid JSON, an object, and name no other
+    ``releases`` (ijson would read those too)."""
+    if (before + tail).count(b'"releases"') != 1:
+        raise _Unexpected
+    try:
+        skeleton = orjson.loads(before + b"[]" + tail)
+    except orjson.JSONDecodeError as exc:
+        raise _Unexpected from exc
+    if not isinstance(skeleton, dict) or skeleton.get("releases") != []:
+        raise _Unexpected
+
+
+def _releases_array(head: bytes) -> int | None:
+    """The offset of the ``[`` opening the top-level ``releases`` array, if ``head`` holds it
+    (a small tokenizer: strings, escapes and nesting)."""
+    depth = 0
+    i, n = 0, len(head)
+    last_string: tuple[int, int] | None = None
+    while i < n:
+        c = head[i]
+        if c == 34:  # a string
+            j = i + 1
+            while j < n and head[j] != 34:
+                j += 2 if head[j] == 92 else 1
+            if j >= n:
+                return None
+            last_string = (i, j + 1)
+            i = j + 1
+            continue
+        if c in (123, 91):
+            if (
+                c == 91
+                and depth == 1
+                and last_string is not None
+                and head[last_string[0] : last_string[1]] == b'"releases"'
+                and head[last_string[1] : i].strip(_JSON_SPACE) == b":"
+                and head[: last_string[0]].rstrip(_JSON_SPACE)[-1:] in (b"{", b",")
+            ):
+                return i
+            depth += 1
+        elif c in (125, 93):
+            depth -= 1
+        i += 1
+    return None
 
 
 def _decided(head: bytes) -> bool:
