@@ -38,7 +38,7 @@ def _shown(name: str, default: Any) -> str:
         return "(a development value; must be set in production)"
     if isinstance(default, Path):
         return (
-            f"`{default.resolve().relative_to(PROJECT_ROOT.parent)}` (beside the project)"
+            f"`{default.relative_to(PROJECT_ROOT.parent)}` (beside the project)"
             if not default.is_relative_to(PROJECT_ROOT)
             else f"`{default.relative_to(PROJECT_ROOT)}` (in the project)"
         )
