@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from missionhub.accounts.permissions import Actor
-from missionhub.challenges import service, suites
+from missionhub.challenges import service
 from missionhub.challenges.models import Challenge
 from missionhub.challenges.schemas import (
     AwardIn,
@@ -23,9 +23,10 @@ from missionhub.challenges.schemas import (
     SubmissionOut,
     SuiteOut,
 )
+from missionhub.challenges.suites import TABLES
 from missionhub.settings import Environment
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, PathId
-from missionhub.web.uploads import store_upload
+from missionhub.web.uploads import received_file
 
 router = APIRouter(tags=["challenges"])
 
@@ -123,8 +124,7 @@ async def upload_suite(
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="CSV or Parquet")],
 ) -> SuiteOut:
-    upload = await store_upload(file, settings, field="file", allowed_suffixes=(".csv", ".parquet"))
-    try:
+    async with received_file(file, settings, field="file", allowed_suffixes=TABLES) as upload:
         suite = service.upload_suite(
             session,
             actor=actor,
@@ -133,8 +133,6 @@ async def upload_suite(
             filename=upload.filename,
             sha256=upload.sha256,
         )
-    finally:
-        upload.path.unlink(missing_ok=True)
     return SuiteOut.model_validate(suite)
 
 
@@ -185,20 +183,15 @@ async def submit(
     description: Annotated[str | None, Form(max_length=20_000)] = None,
 ) -> SubmissionOut:
     data = SubmissionIn(name=name, description=description)
-    upload = await store_upload(file, settings, field="file", allowed_suffixes=(".csv", ".parquet"))
-    try:
-        raw, first_row = suites.read_table(upload.path)
-        submission = service.submit_predictions(
+    async with received_file(file, settings, field="file", allowed_suffixes=TABLES) as upload:
+        submission = service.submit_predictions_file(
             session,
             actor=actor,
             challenge_id=challenge_id,
             data=data,
-            raw=raw,
-            first_row=first_row,
+            path=upload.path,
             filename=upload.filename,
         )
-    finally:
-        upload.path.unlink(missing_ok=True)
     return SubmissionOut.model_validate(submission)
 
 

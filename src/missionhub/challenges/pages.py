@@ -17,6 +17,7 @@ from missionhub.challenges import report, service, suites
 from missionhub.challenges.metrics import METRIC_LABELS, METRICS
 from missionhub.challenges.models import Challenge, ChallengeStatus
 from missionhub.challenges.schemas import AwardIn, ChallengeIn, EndpointIn, SubmissionIn
+from missionhub.challenges.suites import TABLES
 from missionhub.errors import Conflict, FieldError, Invalid
 from missionhub.portfolio import missions
 from missionhub.settings import Environment, Settings
@@ -32,7 +33,7 @@ from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem
 from missionhub.web.security import see_other
 from missionhub.web.templating import render
-from missionhub.web.uploads import store_upload
+from missionhub.web.uploads import received_file
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 NAV = [NavItem("/challenges", "Challenges", 35)]
@@ -245,10 +246,9 @@ async def add_suite(
     result = FormResult({"source": source})
     try:
         if source == "upload":
-            upload = await store_upload(
-                form.get("file"), settings, field="file", allowed_suffixes=(".csv", ".parquet")
-            )
-            try:
+            async with received_file(
+                form.get("file"), settings, field="file", allowed_suffixes=TABLES
+            ) as upload:
                 suite = service.upload_suite(
                     session,
                     actor=actor,
@@ -257,8 +257,6 @@ async def add_suite(
                     filename=upload.filename,
                     sha256=upload.sha256,
                 )
-            finally:
-                upload.path.unlink(missing_ok=True)
         else:
             suite = service.import_suite(
                 session,
@@ -336,22 +334,17 @@ async def submit(
     data, result = parse(SubmissionIn, form, LABELS)
     if data is not None:
         try:
-            upload = await store_upload(
-                form.get("file"), settings, field="file", allowed_suffixes=(".csv", ".parquet")
-            )
-            try:
-                raw, first_row = suites.read_table(upload.path)
-                service.submit_predictions(
+            async with received_file(
+                form.get("file"), settings, field="file", allowed_suffixes=TABLES
+            ) as upload:
+                service.submit_predictions_file(
                     session,
                     actor=actor,
                     challenge_id=challenge_id,
                     data=data,
-                    raw=raw,
-                    first_row=first_row,
+                    path=upload.path,
                     filename=upload.filename,
                 )
-            finally:
-                upload.path.unlink(missing_ok=True)
         except (Invalid, Conflict) as exc:
             _file_problems(result, exc, "file")
         else:

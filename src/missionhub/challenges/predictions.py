@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from missionhub.challenges.suites import MAX_LISTED, rows_error
+from missionhub.challenges.suites import MAX_LISTED, label_problems, rows_error
 from missionhub.errors import FieldError, Invalid
 
 
@@ -38,7 +38,7 @@ def parse_predictions(
     ids = raw["case_id"].map(_text)
     given = raw["label"].map(_text)
     problems = _id_problems(ids, suite_ids, first_row)
-    problems += _label_problems(given, labels, first_row)
+    problems += label_problems(given, first_row, f"use {labels[0]!r} or {labels[1]!r}", labels)
     has_scores = "score" in raw.columns
     scores = pd.Series(np.nan, index=raw.index)
     if has_scores:
@@ -77,21 +77,6 @@ def _id_problems(ids: pd.Series, suite_ids: pd.Series, first_row: int) -> list[F
         names = ", ".join(repr(ids.iloc[i]) for i in unknown[:MAX_LISTED])
         problems.append(
             rows_error(unknown + first_row, f"Not a case in this suite: {names}", "case_id")
-        )
-    return problems
-
-
-def _label_problems(given: pd.Series, labels: tuple[str, str], first_row: int) -> list[FieldError]:
-    bad = given[~given.isin(labels)]
-    problems = []
-    for value, rows in bad.groupby(bad).groups.items():
-        found = f"Unknown label {value!r}" if value else "Enter a label"
-        problems.append(
-            rows_error(
-                [int(r) + first_row for r in rows],
-                f"{found}; use {labels[0]!r} or {labels[1]!r}",
-                "label",
-            )
         )
     return problems
 

@@ -328,6 +328,25 @@ def submissions_left(session: Session, *, actor: Actor, challenge: Challenge) ->
     return max(challenge.max_submissions_per_supplier - used, 0)
 
 
+def submit_predictions_file(
+    session: Session,
+    *,
+    actor: Actor,
+    challenge_id: int,
+    data: SubmissionIn,
+    path: Path,
+    filename: str,
+) -> Submission:
+    """:func:`submit_predictions` for an uploaded CSV or Parquet file."""
+    from missionhub.challenges.suites import read_table
+
+    raw, first_row = read_table(path)
+    return submit_predictions(
+        session, actor=actor, challenge_id=challenge_id, data=data, raw=raw,
+        first_row=first_row, filename=filename,
+    )  # fmt: skip
+
+
 def submit_predictions(
     session: Session,
     *,

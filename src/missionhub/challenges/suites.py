@@ -41,6 +41,9 @@ def rows_error(rows: Iterable[int], message: str, column: str | None = None) -> 
     return FieldError(where + (f", column {column}" if column else ""), message)
 
 
+TABLES = (".csv", ".parquet")  # the files read_table reads
+
+
 def read_table(path: Path) -> tuple[pd.DataFrame, int]:
     """A CSV or Parquet file as text columns (blank for missing), and the row number of its
     first data row as a person counts it (2 in a CSV, after the header)."""
@@ -95,8 +98,8 @@ def parse_suite(raw: pd.DataFrame, first_row: int, labels: tuple[str, str]) -> P
     inputs = [c for c in raw.columns if c not in RESERVED and c not in groups]
     for column in inputs:
         frame[column] = _numeric_or_text(raw[column])
-    problems = _case_id_problems(frame["case_id"], first_row) + _label_problems(
-        frame["label"], first_row, labels
+    problems = _case_id_problems(frame["case_id"], first_row) + label_problems(
+        frame["label"], first_row, f"the labels are {labels[0]!r} and {labels[1]!r}", labels
     )
     if problems:
         raise Invalid(problems)
@@ -141,19 +144,19 @@ def _case_id_problems(ids: pd.Series, first_row: int) -> list[FieldError]:
     return problems
 
 
-def _label_problems(values: pd.Series, first_row: int, labels: tuple[str, str]) -> list[FieldError]:
+def label_problems(
+    values: pd.Series, first_row: int, hint: str, labels: tuple[str, str]
+) -> list[FieldError]:
+    """One error per unknown (or blank) label, naming its rows, with ``hint`` after it."""
     bad = values[~values.isin(labels)]
-    problems = []
-    for value, rows in bad.groupby(bad).groups.items():
-        found = f"Unknown label {value!r}" if value else "Enter a label"
-        problems.append(
-            rows_error(
-                [int(r) + first_row for r in rows],
-                f"{found}; the labels are {labels[0]!r} and {labels[1]!r}",
-                "label",
-            )
+    return [
+        rows_error(
+            [int(r) + first_row for r in rows],
+            f"{f'Unknown label {value!r}' if value else 'Enter a label'}; {hint}",
+            "label",
         )
-    return problems
+        for value, rows in bad.groupby(bad).groups.items()
+    ]
 
 
 def content_hash(frame: pd.DataFrame) -> str:

@@ -20,7 +20,7 @@ from missionhub.linkage.schemas import (
     UploadOut,
 )
 from missionhub.web.deps import AppSettings, CurrentActor, DbSession, PathId
-from missionhub.web.uploads import store_upload
+from missionhub.web.uploads import received_file
 
 router = APIRouter(tags=["linkage"], prefix="/linkage")
 
@@ -109,8 +109,8 @@ async def upload_encodings(
     actor: CurrentActor,
     settings: AppSettings,
 ) -> UploadOut:
-    stored = await store_upload(file, settings, field="file", allowed_suffixes=(".parquet",))
-    try:
+    parquet = (".parquet",)
+    async with received_file(file, settings, field="file", allowed_suffixes=parquet) as stored:
         upload = exchange.upload_encodings(
             session,
             actor=actor,
@@ -120,8 +120,6 @@ async def upload_encodings(
             sha256=stored.sha256,
             root=exchange.storage_root(settings.var_dir),
         )
-    finally:
-        stored.path.unlink(missing_ok=True)
     return UploadOut.model_validate(upload)
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 
 from missionhub.accounts.audit import history_for
 from missionhub.accounts.models import OrgKind
@@ -27,7 +26,7 @@ from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
 from missionhub.web.security import see_other
 from missionhub.web.templating import render
-from missionhub.web.uploads import store_upload
+from missionhub.web.uploads import received_file
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 NAV = [NavItem("/linkage", "Linked data", 60, civil_servants)]
@@ -217,13 +216,9 @@ async def upload(
     form = FormResult({})
     upload_file = form_data.get("file")
     try:
-        stored = await store_upload(
-            upload_file if isinstance(upload_file, UploadFile) else None,
-            settings,
-            field="file",
-            allowed_suffixes=(".parquet",),
-        )
-        try:
+        async with received_file(
+            upload_file, settings, field="file", allowed_suffixes=(".parquet",)
+        ) as stored:
             row = exchange.upload_encodings(
                 session,
                 actor=actor,
@@ -233,8 +228,6 @@ async def upload(
                 sha256=stored.sha256,
                 root=exchange.storage_root(settings.var_dir),
             )
-        finally:
-            stored.path.unlink(missing_ok=True)
     except Invalid as exc:
         form.errors["file"] = "; ".join(
             f"{e.field}: {e.message}" if e.field and e.field != "file" else e.message
@@ -356,19 +349,17 @@ async def start_dedupe(
     form_data = await request.form()
     upload_file = form_data.get("file")
     try:
-        stored = await store_upload(
-            upload_file if isinstance(upload_file, UploadFile) else None,
-            settings,
-            field="file",
-            allowed_suffixes=(".csv", ".parquet"),
-        )
-        job = dedupe_jobs.start_dedupe(
-            session,
-            actor=actor,
-            path=stored.path,
-            filename=stored.filename,
-            root=exchange.storage_root(settings.var_dir),
-        )
+        async with received_file(
+            upload_file, settings, field="file", allowed_suffixes=(".csv", ".parquet"),
+            handed_over=True,  # the job deletes it
+        ) as stored:  # fmt: skip
+            job = dedupe_jobs.start_dedupe(
+                session,
+                actor=actor,
+                path=stored.path,
+                filename=stored.filename,
+                root=exchange.storage_root(settings.var_dir),
+            )
     except Invalid as exc:
         form = FormResult({})
         form.add(exc)

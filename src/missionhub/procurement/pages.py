@@ -8,18 +8,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from missionhub.accounts.models import Role
 from missionhub.accounts.permissions import Actor
-from missionhub.errors import Conflict, Invalid, NotFound
+from missionhub.errors import Conflict, Invalid
 from missionhub.portfolio.models import Mission
 from missionhub.procurement import pipeline, reports, spend, suppliers, supply_chain
 from missionhub.procurement.jobs import queue_ingest
 from missionhub.procurement.models import (
-    Award,
     NoticeType,
-    OcdsIngest,
     ReturnSource,
     Scale,
     SpendLine,
@@ -40,7 +38,7 @@ from missionhub.web.forms import FormResult, parse
 from missionhub.web.navigation import NavItem, civil_servants
 from missionhub.web.security import see_other
 from missionhub.web.templating import render
-from missionhub.web.uploads import read_upload, store_upload
+from missionhub.web.uploads import read_upload, received_file
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 NAV = [
@@ -70,18 +68,11 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
 
 @router.get("/procurement", response_class=HTMLResponse)
 def overview(request: Request, session: DbSession, actor: SignedInActor) -> HTMLResponse:
-    reports.require_civil_servant(actor)
-    ingests = session.scalars(select(OcdsIngest).order_by(OcdsIngest.id.desc()).limit(10)).all()
-    counts = {
-        "awards": session.scalar(select(func.count()).select_from(Award)) or 0,
-        "spend_lines": session.scalar(select(func.count()).select_from(SpendLine)) or 0,
-        "returns": session.scalar(select(func.count()).select_from(SupplyChainReturn)) or 0,
-        "suppliers": suppliers.count_by_scale(session),
-    }
+    held = reports.overview(session, actor=actor)
     return render(
         request,
         "procurement/overview.html",
-        {"title": "Procurement and SME spend", "ingests": ingests, "counts": counts,
+        {"title": "Procurement and SME spend", "ingests": held.ingests, "counts": held.counts,
          "officer": _is_officer(actor),
          "awards": reports.awards_of(session, actor=actor, limit=20)},
     )  # fmt: skip
@@ -102,20 +93,19 @@ async def ingest_upload(
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     result = FormResult(values)
     try:
-        stored = await store_upload(
-            form.get("file"), settings, field="file", allowed_suffixes=(".json", ".jsonl")
-        )
-        encoding = values.get("encoding") or "utf-8"
-        try:
+        async with received_file(
+            form.get("file"),
+            settings,
+            field="file",
+            allowed_suffixes=(".json", ".jsonl"),
+            handed_over=True,  # the job deletes it; a refusal here deletes it at once
+        ) as stored:
             job = queue_ingest(
                 session, actor=actor, path=stored.path, filename=stored.filename,
                 sha256=stored.sha256, keep_valid=values.get("keep_valid") == "true",
-                encoding=encoding,
+                encoding=values.get("encoding") or "utf-8",
                 schema_path=settings.data_dir / "procurement" / "ocds_release_schema_1.1.5.json",
             )  # fmt: skip
-        except Exception:
-            stored.path.unlink(missing_ok=True)  # no job will ever read it
-            raise
     except Invalid as exc:
         result.add(exc)
         return render(
@@ -129,23 +119,11 @@ async def ingest_upload(
 def ingest_page(
     request: Request, ingest_id: PathId, session: DbSession, actor: SignedInActor
 ) -> HTMLResponse:
-    reports.require_civil_servant(actor)
-    record = session.get(OcdsIngest, ingest_id)
-    if record is None:
-        raise NotFound(f"No OCDS load {ingest_id}")
-    awards = session.scalars(
-        select(Award).where(Award.ocid.in_(_ocids_of(session, ingest_id))).limit(50)
-    ).all()
+    record, awards = reports.ingest_report(session, actor=actor, ingest_id=ingest_id)
     return render(
         request, "procurement/ingest_report.html",
         {"title": f"OCDS load {record.id}: {record.filename}", "record": record, "awards": awards},
     )  # fmt: skip
-
-
-def _ocids_of(session: Any, ingest_id: int) -> Any:
-    from missionhub.procurement.models import OcdsRelease
-
-    return select(OcdsRelease.ocid).where(OcdsRelease.ingest_id == ingest_id)
 
 
 # Spend ------------------------------------------------------------------------------------------

@@ -10,25 +10,27 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation
 from missionhub.accounts.permissions import Actor, require
-from missionhub.errors import Invalid
+from missionhub.errors import Invalid, NotFound
 from missionhub.procurement import sme_share
 from missionhub.procurement.models import (
     Award,
     AwardSupplier,
     NamedSource,
     NamedSubcontractor,
+    OcdsIngest,
+    OcdsRelease,
     Scale,
     SpendLine,
     Supplier,
     SupplyChainPayment,
     SupplyChainReturn,
 )
-from missionhub.procurement.suppliers import normalise_name
+from missionhub.procurement.suppliers import count_by_scale, normalise_name
 from missionhub.procurement.supply_chain import may_manage_award, paid_to
 
 DIRECT_COLUMNS = [
@@ -326,3 +328,38 @@ def awards_of(
     if text:
         stmt = stmt.where(Award.title.ilike(f"%{text}%"))
     return list(session.scalars(stmt.limit(limit)))
+
+
+@dataclass
+class Overview:
+    ingests: list[OcdsIngest]
+    counts: dict[str, Any]
+
+
+def overview(session: Session, *, actor: Actor) -> Overview:
+    """The procurement home page: the latest OCDS loads and how much is held."""
+    require_civil_servant(actor)
+    ingests = list(session.scalars(select(OcdsIngest).order_by(OcdsIngest.id.desc()).limit(10)))
+    counts: dict[str, Any] = {
+        name: session.scalar(select(func.count()).select_from(table)) or 0
+        for name, table in (
+            ("awards", Award),
+            ("spend_lines", SpendLine),
+            ("returns", SupplyChainReturn),
+        )
+    }
+    counts["suppliers"] = count_by_scale(session)
+    return Overview(ingests, counts)
+
+
+def ingest_report(
+    session: Session, *, actor: Actor, ingest_id: int, limit: int = 50
+) -> tuple[OcdsIngest, list[Award]]:
+    """One OCDS load and (the first ``limit`` of) the awards of the processes it touched."""
+    require_civil_servant(actor)
+    record = session.get(OcdsIngest, ingest_id)
+    if record is None:
+        raise NotFound(f"No OCDS load {ingest_id}")
+    touched = select(OcdsRelease.ocid).where(OcdsRelease.ingest_id == ingest_id)
+    awards = list(session.scalars(select(Award).where(Award.ocid.in_(touched)).limit(limit)))
+    return record, awards

@@ -19,13 +19,13 @@ from missionhub.risk.forms import (
     ASSESSMENT_LABELS,
     choices,
     form_values,
-    redirect,
 )
 from missionhub.risk.models import AdoptionAssessment, RiskCategory
 from missionhub.risk.schemas import AssessmentDecisionIn, AssessmentIn
 from missionhub.risk.scoring import band
 from missionhub.web.deps import AppSettings, DbSession, PathId, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -95,7 +95,7 @@ async def create_assessment(
         except Invalid as exc:
             result.add(exc)
         else:
-            return redirect(f"/adoption/{found.id}", settings, "Assessment saved as a draft")
+            return see_other(f"/adoption/{found.id}", settings, "Assessment saved as a draft")
     return _assessment_form(request, session, actor, result, code=400)
 
 
@@ -153,7 +153,7 @@ async def update_assessment(
         except (Invalid, Conflict) as exc:
             result.add(_problem(exc))
         else:
-            return redirect(f"/adoption/{assessment_id}", settings, "Assessment updated")
+            return see_other(f"/adoption/{assessment_id}", settings, "Assessment updated")
     return _assessment_form(request, session, actor, result, found, code=400)
 
 
@@ -162,7 +162,7 @@ def submit(
     assessment_id: PathId, session: DbSession, actor: SignedInActor, settings: AppSettings
 ) -> Response:
     assessments.submit(session, actor=actor, assessment_id=assessment_id)
-    return redirect(
+    return see_other(
         f"/adoption/{assessment_id}", settings, "Sent to your Chief Innovation Officer to decide"
     )
 
@@ -173,7 +173,7 @@ def register_risks(
 ) -> Response:
     added = assessments.register_implied_risks(session, actor=actor, assessment_id=assessment_id)
     found = assessments.get_assessment(session, actor=actor, assessment_id=assessment_id)
-    return redirect(
+    return see_other(
         f"/projects/{found.project_id}#risks",
         settings,
         f"{len(added)} risk{'s' if len(added) != 1 else ''} added to the register",
@@ -228,7 +228,7 @@ async def decide(
         except (Invalid, Conflict) as exc:
             result.add(_problem(exc))
         else:
-            return redirect(
+            return see_other(
                 f"/adoption/{assessment_id}", settings, f"Decision recorded: {data.route.short}"
             )
     return _decision_form(request, session, actor, assessment_id, result, 400)

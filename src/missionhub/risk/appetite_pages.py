@@ -13,12 +13,13 @@ from missionhub.accounts.models import Organisation
 from missionhub.accounts.permissions import Actor
 from missionhub.errors import Invalid, NotFound
 from missionhub.risk import access, appetite
-from missionhub.risk.forms import APPETITE_LABELS, SCALE_LABELS, choices, int_or_none, redirect
+from missionhub.risk.forms import APPETITE_LABELS, SCALE_LABELS, choices, int_or_none
 from missionhub.risk.models import AppetiteLevel, RiskCategory
 from missionhub.risk.schemas import AppetiteIn, ScaleIn
 from missionhub.risk.scoring import IMPACT_LABELS, LIKELIHOOD_LABELS
 from missionhub.web.deps import AppSettings, DbSession, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -87,7 +88,7 @@ async def change_scale(
         except Invalid as exc:
             result.add(exc)
         else:
-            return redirect("/risks/appetite", settings, "Appetite scale changed")
+            return see_other("/risks/appetite", settings, "Appetite scale changed")
     return _scale_form(request, session, actor, result, 400)
 
 
@@ -146,7 +147,7 @@ async def change_level(
         except Invalid as exc:
             result.add(exc)
         else:
-            return redirect(
+            return see_other(
                 "/risks/appetite",
                 settings,
                 f"Appetite for {chosen.label.lower()} risk set to {data.level.label}",

@@ -1,4 +1,4 @@
-"""What the risk pages share: field labels (for error messages), choices, redirects."""
+"""What the risk pages share: field labels (for error messages) and choices."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from missionhub.risk.models import (
     RiskStatus,
 )
 from missionhub.risk.scoring import IMPACT_LABELS, LIKELIHOOD_LABELS
-from missionhub.web.security import see_other
 
 RISK_LABELS = {
     "title": "Short name",
@@ -86,9 +85,6 @@ def choices() -> dict[str, Any]:
         "routes": [(r.value, r.label) for r in Route],
         "principles": PRINCIPLES,
     }
-
-
-redirect = see_other  # the shared 303 with a flash message (web.security)
 
 
 def int_or_none(value: str | None) -> int | None:

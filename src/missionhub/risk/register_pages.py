@@ -21,7 +21,6 @@ from missionhub.risk.forms import (
     RISK_LABELS,
     choices,
     form_values,
-    redirect,
 )
 from missionhub.risk.models import Risk, RiskCategory, RiskStatus
 from missionhub.risk.records import editable_risk
@@ -29,6 +28,7 @@ from missionhub.risk.schemas import RiskActionIn, RiskDecisionIn, RiskIn
 from missionhub.risk.scoring import band
 from missionhub.web.deps import AppSettings, DbSession, PathId, SignedInActor, csrf_protect
 from missionhub.web.forms import FormResult, parse
+from missionhub.web.security import see_other
 from missionhub.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -134,7 +134,7 @@ async def create_risk(
                 message += (
                     ": it is beyond appetite, so it has gone to your Chief Innovation Officer"
                 )
-            return redirect(f"/risks/{risk.id}", settings, message)
+            return see_other(f"/risks/{risk.id}", settings, message)
     return _risk_form(request, session, actor, result, project_id=project_id, status_code=400)
 
 
@@ -187,7 +187,7 @@ async def update_risk(
         except (Invalid, Conflict) as exc:
             result.add(_problem(exc))
         else:
-            return redirect(f"/risks/{risk_id}", settings, f"Risk {risk.reference} updated")
+            return see_other(f"/risks/{risk_id}", settings, f"Risk {risk.reference} updated")
     return _risk_form(
         request, session, actor, result, project_id=risk.project_id, risk=risk, status_code=400
     )
@@ -225,7 +225,7 @@ async def create_action(
     data, result = parse(RiskActionIn, await request.form(), ACTION_LABELS)
     if data is not None:
         register.add_action(session, actor=actor, risk_id=risk_id, data=data)
-        return redirect(f"/risks/{risk_id}#actions", settings, f"{data.kind.label} added")
+        return see_other(f"/risks/{risk_id}#actions", settings, f"{data.kind.label} added")
     return _action_form(request, risk, result, status_code=400)
 
 
@@ -238,7 +238,7 @@ def action_done(
     settings: AppSettings,
 ) -> Response:
     register.complete_action(session, actor=actor, risk_id=risk_id, action_id=action_id)
-    return redirect(f"/risks/{risk_id}#actions", settings, "Marked as done")
+    return see_other(f"/risks/{risk_id}#actions", settings, "Marked as done")
 
 
 @router.post("/risks/{risk_id}/actions/{action_id}/remove")
@@ -250,7 +250,7 @@ def action_remove(
     settings: AppSettings,
 ) -> Response:
     register.remove_action(session, actor=actor, risk_id=risk_id, action_id=action_id)
-    return redirect(f"/risks/{risk_id}#actions", settings, "Removed")
+    return see_other(f"/risks/{risk_id}#actions", settings, "Removed")
 
 
 # The CIO's decision ----------------------------------------------------------------------------
@@ -300,7 +300,7 @@ async def decide(
         except (Invalid, Conflict) as exc:
             result.add(_problem(exc))
         else:
-            return redirect(
+            return see_other(
                 f"/projects/{decision.risk.project_id}#risks",
                 settings,
                 f"Decision recorded: {data.response.label}",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +67,27 @@ async def store_upload(
         path.unlink(missing_ok=True)
         raise Invalid("The selected file is empty", field=field)
     return StoredUpload(path, name, size, digest.hexdigest())
+
+
+@asynccontextmanager
+async def received_file(
+    upload: UploadFile | str | None,
+    settings: Settings,
+    *,
+    field: str,
+    allowed_suffixes: tuple[str, ...],
+    handed_over: bool = False,
+) -> AsyncIterator[StoredUpload]:
+    """:func:`store_upload` for the length of a ``with`` block: the file is deleted when the
+    block ends, or only when it fails if ``handed_over`` (a queued job deletes it later)."""
+    stored = await store_upload(upload, settings, field=field, allowed_suffixes=allowed_suffixes)
+    try:
+        yield stored
+    except BaseException:
+        stored.path.unlink(missing_ok=True)
+        raise
+    if not handed_over:
+        stored.path.unlink(missing_ok=True)
 
 
 async def read_upload(
