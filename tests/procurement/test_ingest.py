@@ -11,7 +11,7 @@ from sqlalchemy import select
 from missionhub.accounts.audit import history_for
 from missionhub.accounts.models import Role
 from missionhub.errors import Invalid, PermissionDenied
-from missionhub.procurement import ingest, suppliers
+from missionhub.procurement import ingest, preparing, suppliers, workers
 from missionhub.procurement.models import (
     Award,
     AwardSupplier,
@@ -36,13 +36,14 @@ from tests.procurement.factories import (
 )
 
 
-@pytest.fixture(autouse=True, params=["here", "worker"])
+@pytest.fixture(autouse=True, params=["here", "worker", "workers"])
 def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test here runs twice: checked and compiled in this process, and in a worker."""
-    if request.param == "worker":
-        monkeypatch.setattr(ingest, "WORKER_MIN_BYTES", 0)
-    else:
-        monkeypatch.setattr(ingest, "use_worker", lambda source: False)
+    """Every test here runs three times: checked and compiled in this process, in one worker,
+    and in two workers taking every other batch (batches of 3, so that they take turns)."""
+    parts = {"here": 0, "worker": 1, "workers": 2}[request.param]
+    monkeypatch.setattr(ingest, "workers_for", lambda source: parts)
+    if parts == 2:
+        monkeypatch.setattr(preparing, "BATCH", 3)
     return str(request.param)
 
 
@@ -80,9 +81,9 @@ def test_a_worker_process_loads_exactly_what_this_process_loads(
         return [sorted(map(tuple, buying.session.execute(s).all())) for s in statements]
 
     reports = []
-    for worker in (False, True):
+    for parts in (0, 2):
         savepoint = buying.session.begin_nested()
-        monkeypatch.setattr(ingest, "use_worker", lambda source, worker=worker: worker)
+        monkeypatch.setattr(ingest, "workers_for", lambda source, parts=parts: parts)
         reports.append(
             [buying.ingest(data).as_dict(), buying.ingest(json.dumps(amended).encode()).as_dict()]
         )
@@ -309,8 +310,8 @@ def test_the_web_upload_path_never_forks_a_worker(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a worker was forked")
 
-    monkeypatch.setattr(ingest, "WORKER_MIN_BYTES", 0)
-    monkeypatch.setattr(ingest, "_prepared_elsewhere", refuse)
+    monkeypatch.setattr(workers, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest, "prepared_elsewhere", refuse)
     data = package_bytes([fresh(r) for r in real_package()["releases"][:5]])
     with buying.session.begin_nested():
         report = ingest.ingest_ocds(
@@ -318,3 +319,59 @@ def test_the_web_upload_path_never_forks_a_worker(
             filename="web.json", schema_path=schema_path(),
         )  # fmt: skip
     assert report.new == 5
+
+
+def test_a_release_repeated_in_the_file_is_stored_once(buying: Procurement, where: str) -> None:
+    """The same release twice (first and fourth: in batches that two workers take in turn)
+    is stored once; the repeat is read but neither new nor already stored."""
+    releases = [fresh(r) for r in real_package()["releases"][:6]]
+    report = buying.ingest(package_bytes([*releases[:3], releases[0], *releases[3:]]))
+    assert (report.read, report.new, report.existing) == (7, 6, 0)
+    assert buying.counts()["ocds_releases"] == 6
+
+
+def test_a_release_id_repeated_with_other_content_refuses_the_file(
+    buying: Procurement, where: str
+) -> None:
+    releases = [fresh(r) for r in real_package()["releases"][:6]]
+    changed = {**releases[0], "language": "cy"}
+    mixed = [*releases[:3], changed, *releases[3:]]  # first and fourth: two workers' batches
+    with pytest.raises(Invalid) as refused:
+        buying.ingest(package_bytes(mixed))
+    assert any("appears twice with different content" in e.message for e in refused.value.errors)
+    assert buying.counts()["ocds_releases"] == 0
+
+    kept = buying.ingest(package_bytes(mixed), keep_valid=True)
+    assert (kept.new, len(kept.rejected)) == (6, 1)
+    assert kept.rejected[0]["release"] == f"{changed['ocid']}/{changed['id']}"
+
+
+def test_workers_read_a_file_on_disk_each_at_its_own_offset(
+    buying: Procurement, where: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Forked workers share an open file's offset; each must read at its own (os.pread), or
+    they would take each other's bytes. Two workers on a file on disk load what one process
+    loads from the same file."""
+    path = tmp_path / "releases.json"
+    path.write_bytes(package_bytes([fresh(r) for r in real_package()["releases"]]))
+    monkeypatch.setattr(preparing, "BATCH", 3)
+
+    def load(parts: int) -> tuple[dict[str, object], list[tuple[object, ...]]]:
+        monkeypatch.setattr(ingest, "workers_for", lambda source: parts)
+        savepoint = buying.session.begin_nested()
+        with path.open("rb") as source:
+            report = ingest.ingest_ocds(
+                buying.session, actor=buying.actor(buying.officer()), source=source,
+                filename=path.name, schema_path=schema_path(), parallel=True,
+            ).as_dict()  # fmt: skip
+        stored = sorted(
+            buying.session.execute(
+                select(OcdsRelease.ocid, OcdsRelease.release_id, OcdsRelease.raw)
+            ).all()
+        )
+        savepoint.rollback()
+        report.pop("ingest_id")
+        return report, [tuple(row) for row in stored]
+
+    assert load(2) == load(0)
+    assert len(load(2)[1]) == 200

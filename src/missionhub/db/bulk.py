@@ -60,15 +60,18 @@ class _BulkInsert:
             self.named = names
         self.order: list[int] | None = None if order == list(range(len(names))) else order
         position = order.index
+        # Conversions of the given columns (per row) and of the defaults (once per call).
         self.processors = [
             (position(i), process)
-            for i, process in enumerate(processors[name] for name in names)
+            for i, process in enumerate(processors[name] for name in given)
             if process is not None
         ]
+        self.default_processors = [processors[name] for name, _ in defaults]
 
     def write(self, session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
         extra = tuple(
-            default.arg if default.is_scalar else default.arg(None) for _, default in self.defaults
+            _convert(process, default.arg if default.is_scalar else default.arg(None))
+            for process, (_, default) in zip(self.default_processors, self.defaults, strict=True)
         )
         params: list[Any] = [row + extra for row in rows] if extra else list(rows)
         if self.order is not None:
@@ -86,3 +89,7 @@ class _BulkInsert:
         if self.named is not None:
             params = [dict(zip(self.named, values, strict=True)) for values in params]
         session.connection().exec_driver_sql(self.sql, params)
+
+
+def _convert(process: Callable[[Any], Any] | None, value: Any) -> Any:
+    return value if process is None else process(value)

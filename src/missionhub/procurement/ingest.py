@@ -5,27 +5,21 @@ Idempotent on (ocid, release id): a release already stored is skipped. A file go
 not at all: the caller's transaction is rolled back when :class:`Invalid` is raised, unless
 ``keep_valid`` is set, in which case invalid releases are left out and listed in the report.
 Memory is bounded: releases are written in batches, and processes compiled a batch at a time.
-With two processors or more and a file of ``WORKER_MIN_BYTES`` or more, a forked worker process
-reads, checks and compiles while this process writes (docs/decisions/0047-ingest-worker-process.md).
+Releases are checked, and processes compiled with their awards, by ``preparing`` (pure); with
+two processors or more and a file of ``workers.WORKER_MIN_BYTES`` or more, forked worker
+processes do that while this process writes (docs/decisions/0048-ingest-preparers.md).
 """
 
 from __future__ import annotations
 
 import gc
-import io
-import multiprocessing
-import os
-import sys
-import traceback
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from functools import partial
+from decimal import Decimal
 from pathlib import Path
-from queue import Empty
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
-import ocdsmerge
 import orjson
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -34,9 +28,6 @@ from missionhub.accounts.models import Organisation, Role
 from missionhub.accounts.permissions import Actor, require
 from missionhub.db.bulk import bulk_insert
 from missionhub.errors import FieldError, Invalid
-from missionhub.procurement import awards as award_rules
-from missionhub.procurement.awards import as_dict
-from missionhub.procurement.merging import compile_process
 from missionhub.procurement.models import (
     Award,
     AwardSupplier,
@@ -51,17 +42,21 @@ from missionhub.procurement.models import (
     Supplier,
     table,
 )
-from missionhub.procurement.ocds import OcdsFileError, Problem, ReleaseChecker, read_releases
-from missionhub.procurement.suppliers import (
-    Register,
-    normalise_name,
-    party_identifier,
-    party_scale,
+from missionhub.procurement.ocds import OcdsFileError, Problem, ReleaseChecker, read_indexed
+from missionhub.procurement.preparing import (
+    BATCH,
+    AwardFacts,
+    Batch,
+    Item,
+    Prepared,
+    Preparer,
+    Process,
+    build_process,
+    repeated,
 )
+from missionhub.procurement.suppliers import Register, normalise_name
+from missionhub.procurement.workers import prepared_elsewhere, workers_for
 
-BATCH = 500
-WORKER_MIN_BYTES = 8 * 1024 * 1024  # about 2,500 Contracts Finder releases
-QUEUE_BATCHES = 2
 RELEASE_COLUMNS = ("ocid", "release_id", "date", "tags", "raw", "ingest_id")
 PROCESS_COLUMNS = ("ocid", "title", "buyer_name", "organisation_id", "release_count", "compiled")
 AWARD_COLUMNS = (
@@ -101,7 +96,6 @@ _PROCESS_IDS = select(OcdsProcess.ocid, OcdsProcess.id).where(
 _AWARD_IDS = select(Award.id, Award.ocid, Award.award_id).where(
     Award.ocid.in_(bindparam("ocids", expanding=True))
 )
-SUPPLIER_ROLES = frozenset({"supplier", "tenderer", "subcontractor"})
 Progress = Callable[[int, str], None]
 
 
@@ -166,9 +160,9 @@ def ingest_ocds(
     progress: Progress | None = None,
     parallel: bool = False,
 ) -> IngestReport:
-    """Load ``source`` whole or not at all. ``parallel`` lets a forked worker read, check and
-    compile (see :func:`use_worker`): only for a caller whose other threads hold no lock the
-    worker could need (the CLI, the benchmark), never the web process (decision 0047)."""
+    """Load ``source`` whole or not at all. ``parallel`` lets forked workers read, check and
+    compile (see ``workers.workers_for``): only for a caller whose other threads hold no lock
+    the workers could need (the CLI, the benchmark), never the web process (decision 0047)."""
     require_commercial(actor)
     record = OcdsIngest(
         filename=filename[:300],
@@ -190,13 +184,18 @@ def ingest_ocds(
     )
     try:
         with fewer_collections():
-            if parallel and use_worker(source):
+            parts = workers_for(source) if parallel else 0
+            if parts:
+                loader.check_repeats = parts > 1
                 with closing(
-                    _prepared_elsewhere(source, encoding, loader.checker, keep_valid, schema_path)
+                    prepared_elsewhere(
+                        source, encoding, loader.checker, keep_valid, schema_path, parts
+                    )
                 ) as batches:
-                    loader.load_prepared(batches, progress)
+                    loader.load(batches, progress)
             else:
-                loader.load(read_releases(source, encoding=encoding), progress)
+                preparer = Preparer(loader.checker, keep_valid, schema_path)
+                loader.load(preparer.batches(read_indexed(source, encoding=encoding)), progress)
     except OcdsFileError as exc:
         raise Invalid(
             [
@@ -227,182 +226,7 @@ def ingest_ocds(
     return report
 
 
-# Preparing releases: pure, in this process or in a worker process ------------------------------
-
-
-class _Prepared(NamedTuple):
-    """A checked release, ready to store: its row, and the parties that may be suppliers."""
-
-    key: tuple[str, str]
-    row: tuple[Any, ...]  # RELEASE_COLUMNS but the ingest id, with raw as UTF-8 bytes
-    parties: list[tuple[str, str | None, tuple[Scale, ClassificationSource] | None]]
-    observed: tuple[Any, Any, str]  # ocid, release id and date for an SME statement
-    release: dict[str, Any] | None  # kept only when compiled in this process
-
-
-class _Item(NamedTuple):
-    """One release read: its warnings, its errors, or what to store (None for a repeat)."""
-
-    warnings: list[Problem]
-    errors: list[Problem]
-    prepared: _Prepared | None
-
-
-class _Preparer:
-    """Check each release, drop repeats, and cut batches of ``BATCH`` releases to store."""
-
-    def __init__(self, checker: ReleaseChecker, keep_valid: bool) -> None:
-        self.checker, self.keep_valid = checker, keep_valid
-        self.seen: dict[tuple[str, str], int] = {}
-        self.failed = False
-
-    def batches(
-        self, releases: Iterable[dict[str, Any]], keep: bool = True
-    ) -> Iterator[list[_Item]]:
-        items: list[_Item] = []
-        count = 0
-        for release in releases:
-            item = self.item(release, keep)
-            items.append(item)
-            if item.prepared is not None:
-                count += 1
-                if count >= BATCH:
-                    yield items
-                    items, count = [], 0
-        if items:
-            yield items
-
-    def item(self, release: dict[str, Any], keep: bool) -> _Item:
-        checked = self.checker.check(release)
-        warnings = checked.warnings[:10]
-        if checked.errors:
-            self.failed = True
-            return _Item(warnings, checked.errors, None)
-        if self.failed and not self.keep_valid:
-            return _Item(warnings, [], None)  # the file will be refused: look for more problems
-        raw = orjson.dumps(release)
-        key = (str(release["ocid"]), str(release["id"]))
-        if key in self.seen:
-            if self.seen[key] == hash(raw):
-                return _Item(warnings, [], None)
-            self.failed = True
-            problem = Problem(
-                f"{key[0]}/{key[1]}", "$.id", "this release id appears twice with different content"
-            )
-            return _Item(warnings, [problem], None)
-        self.seen[key] = hash(raw)  # the key and a digest, not the bytes
-        date = str(release.get("date") or "")[:40]
-        parties = [
-            (str(party.get("name") or ""), party_identifier(party), party_scale(party))
-            for party in release.get("parties") or []
-            if isinstance(party, dict) and SUPPLIER_ROLES & set(party.get("roles") or [])
-        ]
-        # raw stays bytes until it is written: a worker sends bytes through the pipe as they are
-        row = (key[0][:200], key[1][:300], date, list(release.get("tag") or []), raw)
-        observed = (release.get("ocid"), release.get("id"), date)
-        return _Item(
-            warnings, [], _Prepared(key, row, parties, observed, release if keep else None)
-        )
-
-
-def _prepare_batches(
-    source: IO[bytes], encoding: str, checker: ReleaseChecker, keep_valid: bool, schema_path: Path
-) -> Iterator[_Batch]:
-    """What a worker process sends: each batch, with every process in it compiled (the loader
-    uses those first seen in the file; it recompiles the others from the database)."""
-    for items in _Preparer(checker, keep_valid).batches(read_releases(source, encoding=encoding)):
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for item in items:
-            if item.prepared is not None and item.prepared.release is not None:
-                grouped.setdefault(item.prepared.key[0], []).append(item.prepared.release)
-        processes = {
-            ocid: _build_process(ocid, releases, schema_path)[0]
-            for ocid, releases in grouped.items()
-        }
-        sent = [
-            item
-            if item.prepared is None
-            else item._replace(prepared=item.prepared._replace(release=None))
-            for item in items
-        ]
-        yield sent, processes
-
-
-def _worker(
-    source: IO[bytes],
-    encoding: str,
-    checker: ReleaseChecker,
-    keep_valid: bool,
-    schema_path: Path,
-    queue: Any,
-) -> None:
-    """The worker process: read, check and compile, and send each batch to the loader."""
-    try:
-        with fewer_collections():
-            for batch in _prepare_batches(source, encoding, checker, keep_valid, schema_path):
-                queue.put(("batch", batch))
-        queue.put(("done", None))
-    except OcdsFileError as exc:
-        queue.put(("file", (exc.message, exc.line)))
-    except BaseException:  # the loader raises it: nothing may be written
-        queue.put(("failed", traceback.format_exc()))
-
-
-def use_worker(source: IO[bytes]) -> bool:
-    """Whether to read, check and compile in a second process while this one writes: with two
-    processors or more, where processes can be forked, for a file of ``WORKER_MIN_BYTES`` or
-    more (the worker starts in a few milliseconds but each batch is sent through a pipe)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cpus or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    if any(source is getattr(stdin, "buffer", stdin) for stdin in (sys.stdin, sys.__stdin__)):
-        return False  # a forked process closes its standard input
-    try:
-        if not source.seekable():
-            return False
-        here = source.tell()
-        size = source.seek(0, io.SEEK_END) - here
-        source.seek(here)
-    except (AttributeError, OSError, ValueError):
-        return False
-    return size >= WORKER_MIN_BYTES
-
-
-def _prepared_elsewhere(
-    source: IO[bytes], encoding: str, checker: ReleaseChecker, keep_valid: bool, schema_path: Path
-) -> Generator[_Batch, None, None]:
-    """The batches of :func:`_prepare_batches`, made by a forked worker process. At most
-    ``QUEUE_BATCHES`` wait in the pipe (memory stays bounded); the worker is stopped if the load
-    stops. The worker never touches the database: this process writes, in its one transaction."""
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue(maxsize=QUEUE_BATCHES)
-    worker = context.Process(
-        target=_worker,
-        args=(source, encoding, checker, keep_valid, schema_path, queue),
-        daemon=True,
-    )
-    worker.start()
-    try:
-        while True:
-            try:
-                kind, value = queue.get(timeout=1)
-            except Empty:
-                if not worker.is_alive():
-                    raise RuntimeError("the ingest worker process stopped") from None
-                continue
-            if kind == "batch":
-                yield value
-            elif kind == "done":
-                return
-            elif kind == "file":
-                raise OcdsFileError(*value)
-            else:
-                raise RuntimeError(f"the ingest worker process failed:\n{value}")
-    finally:
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-        queue.close()
+# Phase one: store the checked releases -------------------------------------------------------
 
 
 class _Loader:
@@ -425,46 +249,54 @@ class _Loader:
         self.touched: set[str] = set()
         self.file_ocids: set[str] = set()
         self.seen: dict[tuple[str, str], int] = {}
+        self.check_repeats = False  # set where several workers each saw only their batches
         self.compiler = _Compiler(session, schema_path, organisation_id, self.register, report)
         self.observations: list[tuple[Supplier, tuple[Any, ...]]] = []
         self.has_history = session.connection().execute(_ANY_RELEASE).first() is not None
 
-    def load(self, releases: Iterable[dict[str, Any]], progress: Progress | None) -> None:
-        """Check, store and compile in this process."""
-        prepare = _Preparer(self.checker, self.keep_valid)
-        build = partial(_compile_here, self.compiler.schema_path)
-        for items in prepare.batches(releases):
-            self._take(items, build, progress)
-        self.compiler.flush()
-        self._write_observations()
-
-    def load_prepared(self, batches: Iterable[_Batch], progress: Progress | None) -> None:
-        """Store what a worker process checked and compiled (see :func:`_prepared_elsewhere`)."""
+    def load(self, batches: Iterable[Batch], progress: Progress | None) -> None:
+        """Store checked batches, in file order, with the processes first seen in each (made in
+        this process or by workers: see ``preparing`` and ``workers``)."""
         for items, processes in batches:
-            self._take(items, partial(_compiled_there, processes), progress)
+            self._take(items, processes, progress)
         self.compiler.flush()
         self._write_observations()
 
-    def _take(self, items: list[_Item], process: _ProcessOf, progress: Progress | None) -> None:
-        batch: list[_Prepared] = []
+    def _take(
+        self, items: list[Item], processes: dict[str, Process], progress: Progress | None
+    ) -> None:
+        batch: list[Prepared] = []
         for item in items:
             self.report.read += 1
             self.report.warnings.extend(w.as_dict() for w in item.warnings)
             if item.errors:
                 self._reject(item.errors)
-            elif item.prepared is not None:
+            elif item.prepared is not None and self._first(item.prepared):
                 batch.append(item.prepared)
         if batch:
-            self._store(batch, process)
-            if progress and len(batch) >= BATCH:
-                progress(self.report.read, f"{self.report.read:,} releases read")
+            self._store(batch, processes)
+        if progress:
+            progress(self.report.read, f"{self.report.read:,} releases read")
+
+    def _first(self, prepared: Prepared) -> bool:
+        """Whether a release is the first with its key in the file (each worker drops the
+        repeats in its own batches; this finds those across workers)."""
+        if not self.check_repeats:
+            return True
+        digest = self.seen.get(prepared.key)
+        if digest is None:
+            self.seen[prepared.key] = prepared.digest
+            return True
+        if digest != prepared.digest:
+            self._reject([repeated(prepared.key)])
+        return False
 
     def _reject(self, problems: list[Problem]) -> None:
         self.errors.extend(problems)
         if self.keep_valid:
             self.report.rejected.extend(p.as_dict() for p in problems)
 
-    def _store(self, batch: list[_Prepared], process: _ProcessOf) -> None:
+    def _store(self, batch: list[Prepared], processes: dict[str, Process]) -> None:
         if self.errors and not self.keep_valid:
             return
         ocids = list({p.key[0] for p in batch})
@@ -480,7 +312,7 @@ class _Loader:
                 stored.add((ocid, release_id))
                 history.add(ocid)
         rows = []
-        fresh: dict[str, list[_Prepared]] = {}  # processes first seen in this batch
+        fresh: set[str] = set()  # processes first seen in this batch
         record_id = self.record.id
         for prepared in batch:
             key = prepared.key
@@ -490,17 +322,17 @@ class _Loader:
             if key[0] in history or key[0] in self.file_ocids:
                 self.touched.add(key[0])  # compiled from all its stored releases afterwards
             else:
-                fresh.setdefault(key[0], []).append(prepared)
+                fresh.add(key[0])
             row = prepared.row
             rows.append((row[0], row[1], row[2], row[3], row[4].decode(), record_id))
             self._observe(prepared)
         self.file_ocids.update(fresh)
         bulk_insert(self.session, table(OcdsRelease), RELEASE_COLUMNS, rows)
         self.report.new += len(rows)
-        for ocid, group in fresh.items():
-            self.compiler.add_process(*process(ocid, group))
+        for ocid in fresh:  # compiled from exactly the releases stored here
+            self.compiler.add_process(processes[ocid])
 
-    def _observe(self, prepared: _Prepared) -> None:
+    def _observe(self, prepared: Prepared) -> None:
         for name, identifier, said in prepared.parties:
             supplier = self.register.resolve(name, identifier, flush=False)
             if said is not None:
@@ -590,7 +422,7 @@ def compile_processes(
 
 
 class _Compiler:
-    """Compiles processes and writes them and their awards, a batch at a time."""
+    """Writes compiled processes and their awards, a batch at a time."""
 
     def __init__(
         self,
@@ -607,16 +439,13 @@ class _Compiler:
             report,
         )
         self.owners = _Owners(session, organisation_id)
-        self.processes: dict[str, _Process] = {}
-        self.awards: dict[str, list[award_rules.AwardData]] = {}
+        self.processes: dict[str, Process] = {}
         self.done: set[str] = set()
 
     def add(self, ocid: str, releases: list[dict[str, Any]]) -> None:
-        self.add_process(*_build_process(ocid, releases, self.schema_path))
+        self.add_process(build_process(ocid, releases, self.schema_path))
 
-    def add_process(
-        self, process: _Process, compiled: dict[str, Any], releases: list[dict[str, Any]]
-    ) -> None:
+    def add_process(self, process: Process) -> None:
         if process.error is not None:
             # Valid against the schema, yet its releases cannot be merged (e.g. one id with a
             # value in one place and an object in another): the whole load is refused.
@@ -631,7 +460,6 @@ class _Compiler:
         for message in process.warnings[:5]:
             self.report.warnings.append({"release": process.ocid, "path": "$", "message": message})
         self.processes[process.ocid] = process
-        self.awards[process.ocid] = award_rules.awards(compiled, releases)
         if len(self.processes) >= BATCH:
             self.flush()
 
@@ -640,73 +468,10 @@ class _Compiler:
             return
         processes = list(self.processes.values())
         _write_processes(self.session, processes, self.owners)
-        _write_awards(self.session, processes, self.awards, self.owners, self.register, self.report)
+        _write_awards(self.session, processes, self.owners, self.register, self.report)
         self.report.compiled += len(processes)
         self.done.update(self.processes)
-        self.processes, self.awards = {}, {}
-
-
-@dataclass(slots=True)
-class _Process:
-    """A compiled process, ready to write: its JSON and the fields read from it, or why it
-    cannot be compiled. Plain data, so a worker process can make it and send it."""
-
-    ocid: str
-    compiled: bytes | None  # JSON, UTF-8
-    title: str | None
-    buyer: str | None
-    release_count: int
-    warnings: list[str]
-    error: str | None = None
-
-
-_Batch = tuple[list[_Item], dict[str, _Process]]
-
-
-_ProcessOf = Callable[[str, list[_Prepared]], tuple[_Process, dict[str, Any], list[dict[str, Any]]]]
-
-
-def _build_process(
-    ocid: str, releases: list[dict[str, Any]], schema_path: Path
-) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
-    """The process, its compiled release, and its releases in the order compiled."""
-    if len(releases) > 1:  # the order compile_processes reads them in: date, then file
-        releases = sorted(releases, key=lambda r: str(r.get("date") or "")[:40])
-    try:
-        compiled, said = compile_process(releases, schema_path)
-    except ocdsmerge.exceptions.OCDSMergeError as exc:
-        return _Process(ocid, None, None, None, len(releases), [], str(exc)), {}, releases
-    tender = as_dict(compiled.get("tender"))
-    title = compiled.get("title") or tender.get("title")
-    name = as_dict(compiled.get("buyer")).get("name")
-    process = _Process(
-        ocid,
-        orjson.dumps(compiled),
-        str(title)[:500] if title else None,
-        str(name) if name else None,
-        len(releases),
-        said,
-    )
-    return process, compiled, releases
-
-
-def _compile_here(
-    schema_path: Path, ocid: str, group: list[_Prepared]
-) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
-    return _build_process(ocid, [p.release for p in group if p.release is not None], schema_path)
-
-
-def _compiled_there(
-    processes: dict[str, _Process], ocid: str, group: list[_Prepared]
-) -> tuple[_Process, dict[str, Any], list[dict[str, Any]]]:
-    """A process the worker compiled, with its compiled release and releases parsed back (the
-    award rules run here: the worker is the busier process)."""
-    process = processes[ocid]
-    releases = [orjson.loads(p.row[4]) for p in group]
-    if len(releases) > 1:
-        releases.sort(key=lambda r: str(r.get("date") or "")[:40])
-    compiled = orjson.loads(process.compiled) if process.compiled is not None else {}
-    return process, compiled, releases
+        self.processes = {}
 
 
 class _Owners:
@@ -727,7 +492,7 @@ class _Owners:
         return name[:300], self.names.get(normalise_name(name), self.fallback)
 
 
-def _write_processes(session: Session, processes: list[_Process], owners: _Owners) -> None:
+def _write_processes(session: Session, processes: list[Process], owners: _Owners) -> None:
     existing = {
         ocid: pk
         for ocid, pk in session.connection().execute(
@@ -752,8 +517,7 @@ def _write_processes(session: Session, processes: list[_Process], owners: _Owner
 
 def _write_awards(
     session: Session,
-    processes: list[_Process],
-    awards: dict[str, list[award_rules.AwardData]],
+    processes: list[Process],
     owners: _Owners,
     register: Register,
     report: IngestReport,
@@ -766,8 +530,8 @@ def _write_awards(
     extracted = []
     for process in processes:
         buyer, org = owners.of(process.buyer)
-        for data in awards[process.ocid]:
-            extracted.append((process.ocid, buyer, org, data))
+        for facts in process.awards:
+            extracted.append((process.ocid, buyer, org, facts))
     if not extracted:
         return
     new_rows = [
@@ -789,17 +553,12 @@ def _write_awards(
             delete(AwardSupplier).where(AwardSupplier.award_id.in_(list(existing.values())))
         )
     # Every supplier of the batch resolved first, then written together (one flush).
-    parts = [
+    resolved = [
         [
-            (
-                register.resolve(
-                    str(part.party.get("name") or ""), party_identifier(part.party), flush=False
-                ),
-                part,
-            )
-            for part in data.suppliers
+            (register.resolve(name, identifier, flush=False), share, named, removed)
+            for (name, identifier), share, named, removed in facts.suppliers
         ]
-        for _, _, _, data in extracted
+        for _, _, _, facts in extracted
     ]
     session.flush()
     ids = (
@@ -812,56 +571,55 @@ def _write_awards(
     )
     links: list[tuple[Any, ...]] = []
     named: list[tuple[Any, ...]] = []
-    for (ocid, _, _, data), resolved in zip(extracted, parts, strict=True):
-        award_pk = ids[(ocid, data.award_id)]
-        merged: dict[int, list[Any]] = {}
-        for supplier, part in resolved:
-            link = merged.get(supplier.id)
-            if link is None:  # the same supplier named twice: one link, the shares added up
-                merged[supplier.id] = [
-                    award_pk,
-                    supplier.id,
-                    part.share,
-                    part.named_value,
-                    part.removed,
-                ]
-            elif not part.removed:
-                link[2] += part.share
-                link[4] = False
-                if part.named_value is not None:
-                    link[3] = (link[3] or 0) + part.named_value
-        links.extend(tuple(link) for link in merged.values())
-        named.extend(_named_rows(session, register, award_pk, data))
+    for (ocid, _, _, facts), suppliers in zip(extracted, resolved, strict=True):
+        award_pk = ids[(ocid, facts.award_id)]
+        links.extend(_links(award_pk, suppliers))
+        named.extend(_named_rows(session, register, award_pk, facts))
     bulk_insert(session, table(AwardSupplier), LINK_COLUMNS, links)
     bulk_insert(session, table(NamedSubcontractor), NAMED_COLUMNS, named)
     report.awards += len(extracted)
 
 
-def _award_row(
-    ocid: str, buyer: str | None, org: int | None, data: award_rules.AwardData
-) -> tuple[Any, ...]:
+def _links(
+    award_pk: int, suppliers: list[tuple[Supplier, Decimal, Decimal | None, bool]]
+) -> list[tuple[Any, ...]]:
+    """One link per supplier of an award: the same supplier named twice has its shares added."""
+    merged: dict[int, list[Any]] = {}
+    for supplier, share, named_value, removed in suppliers:
+        link = merged.get(supplier.id)
+        if link is None:
+            merged[supplier.id] = [award_pk, supplier.id, share, named_value, removed]
+        elif not removed:
+            link[2] += share
+            link[4] = False
+            if named_value is not None:
+                link[3] = (link[3] or 0) + named_value
+    return [tuple(link) for link in merged.values()]
+
+
+def _award_row(ocid: str, buyer: str | None, org: int | None, facts: AwardFacts) -> tuple[Any, ...]:
     return (
         ocid,
-        data.award_id[:300],
-        str(data.title)[:500] if data.title else None,
+        facts.award_id[:300],
+        str(facts.title)[:500] if facts.title else None,
         buyer,
         org,
-        data.status,
-        data.award_date,
-        data.financial_year,
-        data.value,
-        data.currency,
-        data.agreement_reason is not None,
-        data.agreement_reason,
-        data.split_rule,
+        facts.status,
+        facts.award_date,
+        facts.financial_year,
+        facts.value,
+        facts.currency,
+        facts.agreement_reason is not None,
+        facts.agreement_reason,
+        facts.split_rule,
     )
 
 
 def _named_rows(
-    session: Session, register: Register, award_pk: int, data: award_rules.AwardData
+    session: Session, register: Register, award_pk: int, facts: AwardFacts
 ) -> list[tuple[Any, ...]]:
     """Subcontractors named in the award (parties with the role "subcontractor")."""
-    if not data.subcontractors or data.award_date is None:
+    if not facts.subcontractors or facts.award_date is None:
         return []
     known = set(
         session.scalars(
@@ -871,24 +629,12 @@ def _named_rows(
         )
     )
     rows = []
-    for party in data.subcontractors:
-        sub = register.resolve(str(party.get("name") or ""), party_identifier(party))
+    for (name, identifier), planned in facts.subcontractors:
+        sub = register.resolve(name, identifier)
         if sub.id in known:
             continue
         known.add(sub.id)
-        rows.append(
-            (
-                award_pk,
-                sub.id,
-                award_rules.money(
-                    ((party.get("details") or {}).get("plannedValue") or {}).get("amount")
-                ),
-                data.award_date,
-                NamedSource.AWARD,
-                None,
-                None,
-            )
-        )
+        rows.append((award_pk, sub.id, planned, facts.award_date, NamedSource.AWARD, None, None))
     return rows
 
 

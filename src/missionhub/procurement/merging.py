@@ -47,13 +47,23 @@ def _rule_tree(schema_path: str) -> dict[str, Any]:
     return tree
 
 
+@lru_cache(maxsize=2)
+def _omits_only_at_the_top(schema_path: str) -> bool:
+    """Whether every ``omitWhenMerged`` rule is of a top-level field (so in OCDS 1.1.5)."""
+    rules = merger_for(schema_path).merge_rules.items()
+    return all(len(path) == 1 for path, rule in rules if rule == "omitWhenMerged")
+
+
 def compile_process(
-    releases: list[dict[str, Any]], schema_path: Path
+    releases: list[dict[str, Any]], schema_path: Path, *, raw: bytes | None = None
 ) -> tuple[dict[str, Any], list[str]]:
-    """The compiled release of one process, and ocdsmerge's warnings about it."""
+    """The compiled release of one process, and ocdsmerge's warnings about it. ``raw``: the
+    JSON of a process's one release, where the caller has it (see :func:`is_tidy`)."""
     try:
         if len(releases) == 1:
-            return compile_one(releases[0], _rule_tree(str(schema_path))), []
+            path = str(schema_path)
+            tidy = raw is not None and is_tidy(raw) and _omits_only_at_the_top(path)
+            return compile_one(releases[0], _rule_tree(path), tidy=tidy), []
         return compile_many(releases, _rule_tree(str(schema_path))), []
     except _Unusual:
         pass
@@ -63,14 +73,74 @@ def compile_process(
     return compiled, [str(w.message) for w in caught]
 
 
-def compile_one(release: dict[str, Any], rules: dict[str, Any]) -> dict[str, Any]:
-    """ocdsmerge's compiled release of a process that has only ``release``."""
+def compile_one(
+    release: dict[str, Any], rules: dict[str, Any], tidy: bool = False
+) -> dict[str, Any]:
+    """ocdsmerge's compiled release of a process that has only ``release``. ``tidy``: the
+    release holds no null and no empty object or array (see :func:`is_tidy`), and every
+    ``omitWhenMerged`` field is at the top level."""
     ocid, date = release.get("ocid"), release.get("date")
     out: dict[str, Any] = {"tag": ["compiled"], "id": f"{ocid}-{date}", "date": date, "ocid": ocid}
-    body = {k: v for k, v in release.items() if k != "tag"}
-    _, fields = _object(body, rules, {})
-    out.update(fields)
+    if tidy:
+        for key, value in release.items():
+            node = rules.get(key, _NONE)
+            rule = node.get(_RULE)
+            if rule != "omitWhenMerged":
+                out[key] = value if rule == "wholeListMerge" else _tidied(value, node)
+    else:
+        body = {k: v for k, v in release.items() if k != "tag"}
+        _, fields = _object(body, rules, {})
+        out.update(fields)
     return {k: v for k, v in out.items() if v is not None}
+
+
+def is_tidy(raw: bytes) -> bool:
+    """Whether compact JSON (orjson's) holds no null and no empty object or array: then
+    compiling drops nothing below the top level. Text that merely contains ``null`` or ``[]``
+    says no, and the release takes the longer path: never wrong, only slower."""
+    return b"null" not in raw and b"{}" not in raw and b"[]" not in raw
+
+
+def _tidied(value: Any, rules: dict[str, Any]) -> Any:
+    """What ocdsmerge keeps of a value that holds no null and no empty object or array:
+    everything, with the ``id`` of each object in an array of objects moved first. The value
+    itself where nothing moves (the compiled release shares it with the release)."""
+    kind = type(value)
+    if kind is dict:
+        changed: dict[str, Any] | None = None
+        for key, child in value.items():
+            if type(child) in _CONTAINERS:
+                node = rules.get(key, _NONE)
+                if node.get(_RULE) == "wholeListMerge":
+                    continue
+                new = _tidied(child, node)
+                if new is not child:
+                    if changed is None:
+                        changed = dict(value)
+                    changed[key] = new
+        return value if changed is None else changed
+    if kind is list and type(value[0]) is dict and all(type(item) is dict for item in value):
+        return _tidied_array(value, rules)
+    return value  # a value, or a list of values (kept whole)
+
+
+def _tidied_array(items: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] | None = None
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        new = _tidied(item, rules)
+        if "id" in item:
+            key = str(item["id"])
+            if key in seen:
+                raise _Unusual  # ocdsmerge merges the two and warns
+            seen.add(key)
+            if next(iter(item)) != "id":  # ocdsmerge puts the id first
+                new = {"id": item["id"], **new}
+        if new is not item:
+            if out is None:
+                out = list(items)
+            out[index] = new
+    return items if out is None else out
 
 
 def _object(

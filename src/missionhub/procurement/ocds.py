@@ -13,7 +13,7 @@ import codecs
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -172,26 +172,43 @@ def read_releases(source: IO[bytes], *, encoding: str = "utf-8") -> Iterator[dic
     file, an unusual layout, a value orjson and ijson could read differently) sends the whole file
     back to ijson from the start, skipping the releases already given: every error is ijson's,
     with its line number, and every release the same."""
+    for _, release in read_indexed(source, encoding=encoding):
+        yield release
+
+
+def read_indexed(
+    source: IO[bytes], *, encoding: str = "utf-8", wanted: Callable[[int], bool] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(index, release)`` for each release of ``source`` whose index in the file is
+    ``wanted`` (all by default), as :func:`read_releases` reads them. The fast reader does not
+    parse the others, so that several processes can share a file, each parsing its own part;
+    ijson, where it reads, parses them all (and so finds every error in every part)."""
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
         raise OcdsFileError(f"unknown encoding {encoding!r}") from exc
     origin = _origin(source) if codecs.lookup(encoding).name == "utf-8" else None
     if origin is None:
-        yield from _read_with_ijson(source, encoding)
+        yield from _indexed(_read_with_ijson(source, encoding), wanted, 0)
         return
-    given = 0
+    passed = [0]  # elements passed by the fast reader, parsed or not
     try:
-        for release in _fast_releases(source):
-            yield release
-            given += 1
+        yield from _fast_indexed(source, wanted, passed)
         return
     except _Unexpected:
         source.seek(origin)
     releases = _read_with_ijson(source, encoding)
-    for _ in range(given):  # the same releases, given already
+    for _ in range(passed[0]):  # the same releases, passed already
         next(releases)
-    yield from releases
+    yield from _indexed(releases, wanted, passed[0])
+
+
+def _indexed(
+    releases: Iterator[dict[str, Any]], wanted: Callable[[int], bool] | None, start: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    for index, release in enumerate(releases, start):
+        if wanted is None or wanted(index):
+            yield index, release
 
 
 def _origin(source: IO[bytes]) -> int | None:
@@ -244,11 +261,20 @@ def _long_digits(data: bytes) -> bool:
 
 
 def _fast_releases(source: IO[bytes]) -> Iterator[dict[str, Any]]:
-    """The releases of a UTF-8 release package: the ``releases`` array is split into its elements
-    by a vectorised scan of quotes and braces, and each element parsed by orjson. Raises
-    :class:`_Unexpected` (before or after giving releases) for anything else: ijson then reads it.
-    What is around the array is parsed too (with an empty array in its place), so a file passes
-    only if it is valid JSON."""
+    """Every release of a UTF-8 release package, read by :func:`_fast_indexed`."""
+    for _, release in _fast_indexed(source, None, [0]):
+        yield release
+
+
+def _fast_indexed(
+    source: IO[bytes], wanted: Callable[[int], bool] | None, passed: list[int]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The wanted releases of a UTF-8 release package: the ``releases`` array is split into its
+    elements by a vectorised scan of quotes and braces, and each wanted element parsed by orjson
+    (``passed[0]`` counts the elements passed, wanted or not). Raises :class:`_Unexpected`
+    (before or after giving releases) for anything else: ijson then reads it. What is around the
+    array is parsed too (with an empty array in its place), so a file passes only if it is valid
+    JSON (an element that is not wanted is only checked to be an object)."""
     head = source.read(CHUNK)
     while len(head) < HEAD_LIMIT and not _decided(head):
         more = source.read(CHUNK)
@@ -286,6 +312,12 @@ def _fast_releases(source: IO[bytes]) -> Iterator[dict[str, Any]]:
             if end < start or buf[at:start].strip(_JSON_SPACE) != (b"" if first else b","):
                 ended = True  # past the array, or not an object in it
                 break
+            index = passed[0]
+            first = False
+            at = end + 1
+            if wanted is not None and not wanted(index):
+                passed[0] += 1
+                continue
             piece = buf[start : end + 1]
             try:
                 if long_digits and _long_digits(piece):
@@ -294,9 +326,9 @@ def _fast_releases(source: IO[bytes]) -> Iterator[dict[str, Any]]:
                     item = orjson.loads(piece)
             except (orjson.JSONDecodeError, ijson.JSONError, StopIteration) as exc:
                 raise _Unexpected from exc
-            yield from _checked_items(iter([item]))
-            first = False
-            at = end + 1
+            for checked in _checked_items(iter([item])):
+                passed[0] += 1
+                yield index, checked
         rest = buf[at:]
         gap = rest.lstrip(_JSON_SPACE)
         if gap.startswith(b"]"):  # the end of the array: check what surrounds it

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -94,6 +94,8 @@ class Register:
     by_identifier: dict[str, Supplier]
     by_name: dict[str, Supplier]
     accounts: dict[str, int]
+    # Each (name, identifier) as given, once resolved: a file names the same supplier often.
+    resolved: dict[tuple[str, str | None], Supplier] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> Register:
@@ -116,6 +118,9 @@ class Register:
     def resolve(self, name: str, identifier: str | None = None, *, flush: bool = True) -> Supplier:
         """The supplier with this identifier, else this normalised name, else a new one (written
         now, or with the session's next flush when ``flush`` is False: its id is not known yet)."""
+        given = (name, identifier)
+        if given in self.resolved:  # resolving the same again gives the same supplier
+            return self.resolved[given]
         name = html.unescape(name).strip()[:300] or "(no name given)"
         found = self.find(name, identifier)
         if found is None:
@@ -131,6 +136,7 @@ class Register:
         if found.identifier:
             self.by_identifier[found.identifier] = found
         self.by_name.setdefault(found.normalised_name, found)
+        self.resolved[given] = found
         return found
 
     def account_for(self, supplier: Supplier) -> int | None:
