@@ -6,11 +6,17 @@
 Ours streams, validates every release offline (OCDS 1.1.5 schema), stores every raw release,
 compiles every process and derives awards, suppliers and SME classifications into a fresh SQLite
 database. The peer, `ocdskit compile --schema <local schema>`, only merges and prints the
-compiled releases. Each run is a separate process, so its peak memory (max RSS) is its own; ours
-forks one worker process on a machine with two processors or more (decision 0047), whose peak is
-printed beside it (forked, it shares the main process's pages until it writes them, so the sum
-overstates). The processors available are printed: on one, ours runs in one process.
+compiled releases. Each run is a separate process, and its peak memory is its own high-water mark
+(VmHWM: on Linux ru_maxrss carries over through fork and exec, so it would count this script's
+memory too, as the figures recorded before 5 December 2026 did). Ours forks worker processes on
+a machine with two processors or more (decision 0048); their largest peak is printed beside it,
+counting the pages they share with the main process (so the sum overstates). The processors
+available are printed: on one, ours runs in one process.
 Prints releases per second, the ratio, and our peak memory at each size (it should stay flat).
+Also prints what bounds the ratio: the CPU time of our main process and of its workers, and the
+storage floor — the same raw and compiled JSON written into a fresh SQLite database with the
+store's settings (WAL, synchronous NORMAL), the same unique keys, one transaction, and nothing
+else — timed in the same run.
 Not a test: it never fails on speed.
 """
 
@@ -43,17 +49,53 @@ db = Database(url)
 with db.transaction(Actor.system("warm-up")) as session, open(warm, "rb") as f:
     ingest_ocds(session, actor=Actor.system("warm-up"), source=f, filename=warm,
                 schema_path=Path(schema), parallel=True)  # imports and caches loaded before timing
+def cpu(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+before = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
 start = time.perf_counter()
 with db.transaction(Actor.system("benchmark")) as session, open(path, "rb") as f:
     report = ingest_ocds(session, actor=Actor.system("benchmark"), source=f, filename=path,
                          schema_path=Path(schema), parallel=True)  # as the CLI loads
 seconds = time.perf_counter() - start
-worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the forked worker, if any
-print(seconds, report.new, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, worker)
+main_cpu = cpu(resource.RUSAGE_SELF) - before[0]
+workers_cpu = cpu(resource.RUSAGE_CHILDREN) - before[1]  # the forked workers, if any
+worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # shared pages included
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(f"cpu {main_cpu:.2f} {workers_cpu:.2f}")
+print(seconds, report.new, peak, worker)
+"""
+
+FLOOR = """
+import sqlite3, sys, time
+import orjson
+from pathlib import Path
+from missionhub.procurement.merging import compile_process
+from missionhub.procurement.ocds import read_path
+path, schema, db = sys.argv[1:4]
+raws, processes = [], {}
+for release in read_path(Path(path)):
+    raws.append((release["ocid"], release["id"], orjson.dumps(release).decode()))
+    processes.setdefault(release["ocid"], []).append(release)
+compiled = [(o, orjson.dumps(compile_process(r, Path(schema))[0]).decode())
+            for o, r in processes.items()]
+con = sqlite3.connect(db, isolation_level=None)
+for pragma in ("journal_mode=WAL", "synchronous=NORMAL"):
+    con.execute(f"PRAGMA {pragma}")
+con.execute("CREATE TABLE r (id INTEGER PRIMARY KEY, ocid TEXT, rid TEXT, raw TEXT, "
+            "UNIQUE (ocid, rid))")
+con.execute("CREATE INDEX r_ocid ON r (ocid)")
+con.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, ocid TEXT UNIQUE, compiled TEXT)")
+start = time.perf_counter()
+con.execute("BEGIN")
+con.executemany("INSERT INTO r (ocid, rid, raw) VALUES (?, ?, ?)", raws)
+con.executemany("INSERT INTO p (ocid, compiled) VALUES (?, ?)", compiled)
+con.execute("COMMIT")
+print(time.perf_counter() - start, 0, 0, 0)
 """
 
 PEER = """
-import contextlib, io, resource, sys, time
+import contextlib, io, sys, time
 from ocdskit.__main__ import main
 path, schema, out, warm = sys.argv[1:5]
 sys.argv = ["ocdskit", "compile", "--schema", schema]
@@ -67,7 +109,8 @@ with open(path, "rb") as f, open(out, "w") as sink:
     with contextlib.redirect_stdout(sink):
         main()
 seconds = time.perf_counter() - start
-print(seconds, 0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0, file=sys.__stdout__)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(seconds, 0, peak, 0, file=sys.__stdout__)
 """
 
 
@@ -93,12 +136,17 @@ def replicate(count: int, folder: Path) -> Path:
     return path
 
 
+LAST_CPU: list[str] = []
+
+
 def run(code: str, *args: str) -> tuple[float, int, int]:
-    """Seconds, peak memory (MB) of the process, and of its worker process (0 if none)."""
+    """Seconds, peak memory (MB) of the process, and of its worker processes (0 if none)."""
     done = subprocess.run(
         [sys.executable, "-c", code, *args], check=True, capture_output=True, text=True
     )
-    seconds, _, rss, worker = done.stdout.strip().splitlines()[-1].split()
+    lines = done.stdout.strip().splitlines()
+    LAST_CPU[:] = [line.split(maxsplit=1)[1] for line in lines if line.startswith("cpu ")]
+    seconds, _, rss, worker = lines[-1].split()
     return float(seconds), int(rss) // 1024, int(worker) // 1024
 
 
@@ -117,8 +165,8 @@ def main() -> None:
         print(f"input: {args.releases:,} releases, {path.stat().st_size / 1e6:.1f} MB")
         print(
             f"processors available: {len(os.sched_getaffinity(0))}; ocdskit uses one process, "
-            "missionhub two (a worker reads, checks and compiles while the main process writes; "
-            "decision 0047) where the file is 8 MB or more and there are two processors"
+            "missionhub one writing and one worker per processor reading, checking and "
+            "compiling (decision 0048) where the file is 8 MB or more and there are two or more"
         )
         peer_s, peer_mb, _ = run(
             PEER, str(path), str(SCHEMA), str(folder / "compiled.json"), str(warm)
@@ -126,6 +174,8 @@ def main() -> None:
         ours_s, ours_mb, ours_worker_mb = run(
             OURS, f"sqlite:///{folder / 'ours.db'}", str(path), str(SCHEMA), str(warm)
         )
+        main_cpu, workers_cpu = (float(x) for x in LAST_CPU[0].split())
+        floor_s, _, _ = run(FLOOR, str(path), str(SCHEMA), str(folder / "floor.db"))
         print(
             f"ocdskit compile : {peer_s:7.2f} s  {args.releases / peer_s:8,.0f} releases/s  "
             f"peak {peer_mb} MB"
@@ -135,6 +185,14 @@ def main() -> None:
             f"peak {ours_mb} MB + worker {ours_worker_mb} MB  (validate + store + compile + derive)"
         )
         print(f"ratio           : {peer_s / ours_s:.2f}x ocdskit's releases per second")
+        print(
+            f"cpu (ours)      : main process {main_cpu:.2f} s, workers {workers_cpu:.2f} s, "
+            f"sum {main_cpu + workers_cpu:.2f} s over {len(os.sched_getaffinity(0))} processors"
+        )
+        print(
+            f"storage floor   : {floor_s:7.2f} s to write the raw and compiled JSON alone "
+            f"(3x ocdskit needs the whole load in {peer_s / 3:.2f} s)"
+        )
         print("memory as the input grows (missionhub):")
         for size in [int(s) for s in args.sizes.split(",") if s]:
             sized = replicate(size, folder)
