@@ -10,7 +10,9 @@ against the register and writes).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -154,18 +156,36 @@ class Preparer:
         return Item(warnings, [], Prepared(key, digest, row, parties, observed))
 
 
+@contextmanager
+def fewer_collections(young: int = 50_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while releases stream through.
+
+    Each release is a tree of a few hundred dicts and lists; with the default threshold (700
+    allocations) the collector runs every few releases and walks the batch in hand, about a fifth
+    of the ingest's time. Parsed JSON holds no reference cycles (reference counting frees it), so
+    collecting less often holds no more memory. The previous thresholds are restored after.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], young), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def to_wire(batch: Batch) -> tuple[Any, ...]:
     """A batch as plain tuples, to send to another process: pickling named tuples calls Python
     code for each one (measured: 0.85 s for 20,000 releases both ways, against 0.48 s)."""
     items, processes = batch
-    return (
-        [(i.warnings, i.errors, None if i.prepared is None else tuple(i.prepared)) for i in items],
-        [
+    sent = []
+    for p in processes.values():
+        awards = [tuple(a) for a in p.awards]
+        sent.append(
             (p.ocid, p.compiled, p.title, p.buyer, p.release_count, p.warnings, p.error, awards)
-            for p in processes.values()
-            for awards in ([tuple(a) for a in p.awards],)
-        ],
-    )
+        )
+    return [
+        (i.warnings, i.errors, None if i.prepared is None else tuple(i.prepared)) for i in items
+    ], sent
 
 
 def from_wire(wire: tuple[Any, ...]) -> Batch:
@@ -253,6 +273,7 @@ __all__ = [
     "Process",
     "batch_number",
     "build_process",
+    "fewer_collections",
     "from_wire",
     "repeated",
     "to_wire",

@@ -22,7 +22,14 @@ from queue import Empty
 from typing import IO, Any
 
 from missionhub.procurement.ocds import OcdsFileError, ReleaseChecker, read_indexed
-from missionhub.procurement.preparing import Batch, Preparer, batch_number, from_wire, to_wire
+from missionhub.procurement.preparing import (
+    Batch,
+    Preparer,
+    batch_number,
+    fewer_collections,
+    from_wire,
+    to_wire,
+)
 
 WORKER_MIN_BYTES = 8 * 1024 * 1024  # about 2,500 Contracts Finder releases
 MAX_WORKERS = 4
@@ -106,8 +113,6 @@ def _worker(
 ) -> None:
     """One worker: read the file, check and compile batches ``part``, ``part + parts``, ...,
     and send each to the loader."""
-    from missionhub.procurement.ingest import fewer_collections
-
     try:
         with fewer_collections():
             releases = read_indexed(
