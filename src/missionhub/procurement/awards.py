@@ -172,20 +172,21 @@ def awards(compiled: dict[str, Any], releases: list[dict[str, Any]]) -> list[Awa
     if not raws:
         return []
     parties = _parties(compiled)
-    history = _SupplierHistory(releases)
+    history = _SupplierHistory(releases) if _history_matters(releases) else None
     rule = _AgreementRule(compiled)
     subcontractors = [p for p in parties.values() if "subcontractor" in (p.get("roles") or [])]
     out = []
     for raw in raws:
         refs = [s for s in as_list(raw.get("suppliers")) if isinstance(s, dict)]
         refs = list({_key(s): s for s in refs}.values())
-        latest = history.latest(str(raw["id"]))
+        latest = history.latest(str(raw["id"])) if history is not None else None
         if latest is not None:  # merging keeps every supplier ever named; the latest notice says
             refs = [r for r in refs if _key(r) in latest]  # who is on the contract now
         data = _award(compiled, raw, [_supplier_party(r, parties) for r in refs], rule)
-        current = {_key(part.party) for part in data.suppliers}
-        for party in history.removed(data.award_id, current):
-            data.suppliers.append(SupplierShare(party, Decimal(0), removed=True))
+        if history is not None:
+            current = {_key(part.party) for part in data.suppliers}
+            for party in history.removed(data.award_id, current):
+                data.suppliers.append(SupplierShare(party, Decimal(0), removed=True))
         data.subcontractors = list(subcontractors)
         out.append(data)
     return out
@@ -221,6 +222,15 @@ def _award(
             for p, share in zip(suppliers, shares, strict=True)
         ],
     )
+
+
+def _history_matters(releases: list[dict[str, Any]]) -> bool:
+    """Whether the releases can say more of an award's suppliers than the compiled release:
+    several releases (an amendment may replace a list), or one that names an award twice."""
+    if len(releases) != 1:
+        return True
+    ids = [str(a.get("id")) for a in as_list(releases[0].get("awards")) if isinstance(a, dict)]
+    return len(ids) != len(set(ids))
 
 
 def _key(party: dict[str, Any]) -> str:

@@ -84,9 +84,12 @@ def compile_one(
     if tidy:
         for key, value in release.items():
             node = rules.get(key, _NONE)
-            rule = node.get(_RULE)
-            if rule != "omitWhenMerged":
-                out[key] = value if rule == "wholeListMerge" else _tidied(value, node)
+            rule = node.get(_RULE) if node is not _NONE else None
+            if rule == "omitWhenMerged":
+                continue
+            kind = type(value)
+            tidied = kind is dict or kind is list
+            out[key] = _tidied(value, node) if tidied and rule != "wholeListMerge" else value
     else:
         body = {k: v for k, v in release.items() if k != "tag"}
         _, fields = _object(body, rules, {})
@@ -101,27 +104,28 @@ def is_tidy(raw: bytes) -> bool:
     return b"null" not in raw and b"{}" not in raw and b"[]" not in raw
 
 
-def _tidied(value: Any, rules: dict[str, Any]) -> Any:
-    """What ocdsmerge keeps of a value that holds no null and no empty object or array:
-    everything, with the ``id`` of each object in an array of objects moved first. The value
-    itself where nothing moves (the compiled release shares it with the release)."""
-    kind = type(value)
-    if kind is dict:
-        changed: dict[str, Any] | None = None
-        for key, child in value.items():
-            if type(child) in _CONTAINERS:
-                node = rules.get(key, _NONE)
-                if node.get(_RULE) == "wholeListMerge":
-                    continue
-                new = _tidied(child, node)
-                if new is not child:
-                    if changed is None:
-                        changed = dict(value)
-                    changed[key] = new
-        return value if changed is None else changed
-    if kind is list and type(value[0]) is dict and all(type(item) is dict for item in value):
-        return _tidied_array(value, rules)
-    return value  # a value, or a list of values (kept whole)
+def _tidied(value: dict[str, Any] | list[Any], rules: dict[str, Any]) -> Any:
+    """What ocdsmerge keeps of an object or array that holds no null and no empty object or
+    array: everything, with the ``id`` of each object in an array of objects moved first. The
+    value itself where nothing moves (the compiled release shares it with the release)."""
+    if isinstance(value, list):
+        if type(value[0]) is dict and len(set(map(type, value))) == 1:
+            return _tidied_array(value, rules)
+        return value  # a list of values, kept whole
+    changed: dict[str, Any] | None = None
+    for key, child in value.items():
+        kind = type(child)
+        if kind is not dict and kind is not list:
+            continue
+        node = rules.get(key, _NONE)
+        if node is not _NONE and node.get(_RULE) == "wholeListMerge":
+            continue
+        new = _tidied(child, node)
+        if new is not child:
+            if changed is None:
+                changed = dict(value)
+            changed[key] = new
+    return value if changed is None else changed
 
 
 def _tidied_array(items: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
