@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation, Role
@@ -96,6 +96,8 @@ _PROCESS_IDS = select(OcdsProcess.ocid, OcdsProcess.id).where(
 _AWARD_IDS = select(Award.id, Award.ocid, Award.award_id).where(
     Award.ocid.in_(bindparam("ocids", expanding=True))
 )
+_LAST_AWARD = select(func.max(Award.id))
+_AWARDS_AFTER = select(Award.id, Award.ocid, Award.award_id).where(Award.id > bindparam("floor"))
 Progress = Callable[[int, str], None]
 
 
@@ -424,8 +426,11 @@ class _Compiler:
         self.owners = _Owners(session, organisation_id)
         self.processes: dict[str, Process] = {}
         self.done: set[str] = set()
+        self.stored: set[str] = set()  # processes that may already have rows (recompiled)
 
     def add(self, ocid: str, releases: list[dict[str, Any]]) -> None:
+        """A process compiled again from all its stored releases (it may have rows)."""
+        self.stored.add(ocid)
         self.add_process(build_process(ocid, releases, self.schema_path))
 
     def add_process(self, process: Process) -> None:
@@ -450,8 +455,10 @@ class _Compiler:
         if not self.processes:
             return
         processes = list(self.processes.values())
-        _write_processes(self.session, processes, self.owners)
-        _write_awards(self.session, processes, self.owners, self.register, self.report)
+        # A process first seen in this load has no rows yet: nothing to look up.
+        stored = not self.stored.isdisjoint(self.processes)
+        _write_processes(self.session, processes, self.owners, stored)
+        _write_awards(self.session, processes, self.owners, self.register, self.report, stored)
         self.report.compiled += len(processes)
         self.done.update(self.processes)
         self.processes = {}
@@ -475,13 +482,19 @@ class _Owners:
         return name[:300], self.names.get(normalise_name(name), self.fallback)
 
 
-def _write_processes(session: Session, processes: list[Process], owners: _Owners) -> None:
-    existing = {
-        ocid: pk
-        for ocid, pk in session.connection().execute(
-            _PROCESS_IDS, {"ocids": [p.ocid for p in processes]}
-        )
-    }
+def _write_processes(
+    session: Session, processes: list[Process], owners: _Owners, stored: bool
+) -> None:
+    existing = (
+        {
+            ocid: pk
+            for ocid, pk in session.connection().execute(
+                _PROCESS_IDS, {"ocids": [p.ocid for p in processes]}
+            )
+        }
+        if stored
+        else {}
+    )
     new: list[tuple[Any, ...]] = []
     changed: list[dict[str, Any]] = []
     for process in processes:
@@ -504,12 +517,18 @@ def _write_awards(
     owners: _Owners,
     register: Register,
     report: IngestReport,
+    stored: bool,
 ) -> None:
     ocids = [p.ocid for p in processes]
-    existing = {
-        (ocid, award_id): pk
-        for pk, ocid, award_id in session.connection().execute(_AWARD_IDS, {"ocids": ocids})
-    }
+    connection = session.connection()
+    existing = (
+        {
+            (ocid, award_id): pk
+            for pk, ocid, award_id in connection.execute(_AWARD_IDS, {"ocids": ocids})
+        }
+        if stored
+        else {}
+    )
     extracted = []
     for process in processes:
         buyer, org = owners.of(process.buyer)
@@ -520,6 +539,7 @@ def _write_awards(
     new_rows = [
         _award_row(*item) for item in extracted if (item[0], item[3].award_id) not in existing
     ]
+    floor = connection.execute(_LAST_AWARD).scalar() or 0
     bulk_insert(session, table(Award), AWARD_COLUMNS, new_rows)
     changed = [
         {
@@ -544,14 +564,12 @@ def _write_awards(
         for _, _, _, facts in extracted
     ]
     session.flush()
-    ids = (
-        {
-            (ocid, award_id): pk
-            for pk, ocid, award_id in session.connection().execute(_AWARD_IDS, {"ocids": ocids})
-        }
-        if new_rows
-        else existing
-    )
+    ids = dict(existing)
+    if new_rows:  # the new awards are above the last id before them (an index range, not a scan)
+        wanted = {(row[0], row[1]) for row in new_rows}
+        for pk, ocid, award_id in connection.execute(_AWARDS_AFTER, {"floor": floor}):
+            if (ocid, award_id) in wanted:
+                ids[(ocid, award_id)] = pk
     links: list[tuple[Any, ...]] = []
     named: list[tuple[Any, ...]] = []
     for (ocid, _, _, facts), suppliers in zip(extracted, resolved, strict=True):
