@@ -50,3 +50,35 @@ def test_history_is_one_numbered_line() -> None:
     assert len(scripts.get_heads()) == 1, "migrations have branched: chain them in order"
     revisions = [r.revision for r in scripts.walk_revisions()][::-1]
     assert revisions == [f"{i:04d}" for i in range(1, len(revisions) + 1)]
+
+
+def test_ocds_json_is_compressed_with_lz4_on_postgresql(tmp_path: Path) -> None:
+    """Migration 0010: where the server has lz4 (Debian's PostgreSQL 15 has), the raw and
+    compiled OCDS JSON columns use it, and going down sets pglz again."""
+    url = fresh_database_url("postgresql", tmp_path)
+    query = (
+        "SELECT attrelid::regclass::text || '.' || attname, attcompression FROM pg_attribute"
+        " WHERE (attrelid = 'ocds_releases'::regclass AND attname = 'raw')"
+        " OR (attrelid = 'ocds_processes'::regclass AND attname = 'compiled')"
+    )
+
+    def methods() -> set[str]:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            found = {method for _, method in conn.exec_driver_sql(query).all()}
+        engine.dispose()
+        return found
+
+    try:
+        migrate.upgrade(url)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            available = conn.exec_driver_sql(
+                "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"
+            ).scalar()
+        engine.dispose()
+        assert methods() == ({"l"} if available and "lz4" in available else {""})
+        migrate.downgrade(url, "0009")
+        assert methods() <= {"p", ""}
+    finally:
+        dispose_database_url(url)
