@@ -2,6 +2,7 @@
 2025 Contracts Finder file replicated with fresh ocids (20,000 releases by default).
 
     python -m benchmarks.procurement_ingest [--releases 20000] [--sizes 5000,10000,20000]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Ours streams, validates every release offline (OCDS 1.1.5 schema), stores every raw release,
 compiles every process and derives awards, suppliers and SME classifications into a fresh SQLite
@@ -17,12 +18,15 @@ Also prints what bounds the ratio: the CPU time of our main process and of its w
 storage floor — the same raw and compiled JSON written into a fresh SQLite database with the
 store's settings (WAL, synchronous NORMAL), the same unique keys, one transaction, and nothing
 else — timed in the same run.
+With ``--postgres`` (a server's maintenance database), ours also loads into a fresh PostgreSQL
+database there, created and dropped by the benchmark (the store at scale; decision 0049).
 Not a test: it never fails on speed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "procurement"
@@ -150,10 +155,29 @@ def run(code: str, *args: str) -> tuple[float, int, int]:
     return float(seconds), int(rss) // 1024, int(worker) // 1024
 
 
+@contextlib.contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the server of ``admin_url``, dropped afterwards."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"bench_ingest_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=20_000)
     parser.add_argument("--sizes", default="5000,10000,20000", help="sizes for the memory curve")
+    parser.add_argument("--postgres", help="also load into a fresh database on this server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -193,6 +217,14 @@ def main() -> None:
             f"storage floor   : {floor_s:7.2f} s to write the raw and compiled JSON alone "
             f"(3x ocdskit needs the whole load in {peer_s / 3:.2f} s)"
         )
+        if args.postgres:
+            with fresh_postgres(args.postgres) as url:
+                pg_s, pg_mb, pg_worker_mb = run(OURS, url, str(path), str(SCHEMA), str(warm))
+            print(
+                f"missionhub (PostgreSQL): {pg_s:7.2f} s  {args.releases / pg_s:8,.0f} "
+                f"releases/s  peak {pg_mb} MB + worker {pg_worker_mb} MB  ratio "
+                f"{peer_s / pg_s:.2f}x (the server's own work included; it shares the machine)"
+            )
         print("memory as the input grows (missionhub):")
         for size in [int(s) for s in args.sizes.split(",") if s]:
             sized = replicate(size, folder)
