@@ -41,7 +41,7 @@ def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     """Every test here runs three times: checked and compiled in this process, in one worker,
     and in two workers taking every other batch (batches of 3, so that they take turns)."""
     parts = {"here": 0, "worker": 1, "workers": 2}[request.param]
-    monkeypatch.setattr(ingest, "workers_for", lambda source: parts)
+    monkeypatch.setattr(ingest, "workers_for", lambda *args: parts)
     if parts == 2:
         monkeypatch.setattr(preparing, "BATCH", 3)
     return str(request.param)
@@ -83,7 +83,7 @@ def test_a_worker_process_loads_exactly_what_this_process_loads(
     reports = []
     for parts in (0, 2):
         savepoint = buying.session.begin_nested()
-        monkeypatch.setattr(ingest, "workers_for", lambda source, parts=parts: parts)
+        monkeypatch.setattr(ingest, "workers_for", lambda *args, parts=parts: parts)
         reports.append(
             [buying.ingest(data).as_dict(), buying.ingest(json.dumps(amended).encode()).as_dict()]
         )
@@ -357,7 +357,7 @@ def test_workers_read_a_file_on_disk_each_at_its_own_offset(
     monkeypatch.setattr(preparing, "BATCH", 3)
 
     def load(parts: int) -> tuple[dict[str, object], list[tuple[object, ...]]]:
-        monkeypatch.setattr(ingest, "workers_for", lambda source: parts)
+        monkeypatch.setattr(ingest, "workers_for", lambda *args: parts)
         savepoint = buying.session.begin_nested()
         with path.open("rb") as source:
             report = ingest.ingest_ocds(
@@ -375,3 +375,106 @@ def test_workers_read_a_file_on_disk_each_at_its_own_offset(
 
     assert load(2) == load(0)
     assert len(load(2)[1]) == 200
+
+
+def outcome(buying: Procurement, data: bytes, keep_valid: bool = True) -> tuple[object, ...]:
+    """What a load says: the new releases and the rejects, or the errors that refused it."""
+    savepoint = buying.session.begin_nested()
+    try:
+        report = buying.ingest(data, keep_valid=keep_valid)
+        said: tuple[object, ...] = (
+            "loaded",
+            report.new,
+            [(r["release"], r["message"]) for r in report.rejected],
+        )
+    except Invalid as exc:
+        said = ("refused", [f"{e.field}: {e.message}" for e in exc.errors])
+    savepoint.rollback()
+    return said
+
+
+def each_way(buying: Procurement, monkeypatch: pytest.MonkeyPatch, data: bytes, **kw: bool):
+    """The outcome in this process and in two workers taking turns on batches of three."""
+    monkeypatch.setattr(preparing, "BATCH", 3)
+    found = []
+    for parts in (0, 2):
+        monkeypatch.setattr(ingest, "workers_for", lambda *args, parts=parts: parts)
+        found.append(outcome(buying, data, **kw))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("places", "rejected"),
+    [
+        ({3: "Y", 9: "X"}, 1),  # X first (worker 0), Y and X again later (both worker 1)
+        ({3: "Y", 4: "Y"}, 2),  # X first, then Y twice: each Y is a different content
+    ],
+)
+def test_repeats_are_judged_in_file_order_whoever_reads_them(
+    buying: Procurement, monkeypatch: pytest.MonkeyPatch, places: dict[int, str], rejected: int
+) -> None:
+    """Review finding: each worker judged repeats in its own batches, so the copy kept and the
+    rejects could differ from one process reading the file."""
+    releases = [fresh(r) for r in real_package()["releases"][:12]]
+    x = releases[0]
+    for place, which in places.items():
+        releases[place] = x if which == "X" else {**x, "language": "cy"}
+    here, there = each_way(buying, monkeypatch, package_bytes(releases))
+    assert here == there
+    assert len(here[2]) == rejected
+
+
+def test_after_a_refusing_error_repeats_are_not_reported_whoever_reads_them(
+    buying: Procurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    releases = [fresh(r) for r in real_package()["releases"][:12]]
+    releases[0] = {**releases[0], "date": 12345}  # a schema error in worker 0's first batch
+    releases[5] = {**releases[4], "language": "cy"}  # then a repeat in worker 1's batch
+    here, there = each_way(buying, monkeypatch, package_bytes(releases), keep_valid=False)
+    assert here == there
+    assert here[0] == "refused"
+    assert not any("twice" in e for e in here[1])
+
+
+def test_a_broken_file_reports_what_one_process_would(
+    buying: Procurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review finding: a worker lost the batch in hand when it met broken JSON, so the file
+    error could be reported in place of an earlier batch's own error."""
+    releases = [fresh(r) for r in real_package()["releases"][:12]]
+    first, second = releases[3], releases[4]  # batch 1: one process that cannot be merged
+    second["ocid"] = first["ocid"]
+    first["tender"]["x_thing"] = "value"
+    second["tender"]["x_thing"] = {"nested": "object"}
+    second["date"] = "2099-01-01T00:00:00Z"
+    texts = [json.dumps(r) for r in releases]
+    texts[9] = texts[9][:-1] + ', "x_bad": tru}'  # the first release of batch 3 is broken
+    data = ('{"uri": "u", "version": "1.1", "releases": [' + ", ".join(texts) + "]}").encode()
+    here, there = each_way(buying, monkeypatch, data)
+    assert here == there
+    assert "cannot be compiled" in here[1][0]
+
+
+def test_processes_are_written_in_file_order(buying: Procurement, where: str) -> None:
+    """Review finding: processes first seen in a batch went in in the order of a hash set,
+    which changes from run to run (and with it which supplier a name finds first)."""
+    releases = [fresh(r, f"order-{i:03d}") for i, r in enumerate(real_package()["releases"])]
+    buying.ingest(package_bytes(releases))
+    stored = buying.session.scalars(select(OcdsProcess.ocid).order_by(OcdsProcess.id)).all()
+    in_file = list(dict.fromkeys(r["ocid"] for r in releases))
+    assert [o for o in stored if o in set(in_file)] == in_file
+
+
+def test_ids_longer_than_the_store_keeps_load_once(buying: Procurement, where: str) -> None:
+    """An award id over 300 characters and an ocid over 200 are kept cut to those lengths; the
+    load and its re-run work on the cut keys (they used to fail looking themselves up)."""
+    release = next(fresh(r) for r in real_package()["releases"] if r.get("awards"))
+    release["ocid"] = "ocds-b5fd17-" + "o" * 250
+    release["awards"][0]["id"] = "A" * 310
+    data = package_bytes([release])
+    first = buying.ingest(data)
+    again = buying.ingest(data)
+    assert (first.new, first.awards, again.new, again.existing) == (1, 1, 0, 1)
+    award = buying.session.scalar(select(Award).where(Award.ocid == release["ocid"][:200]))
+    assert award is not None
+    assert award.award_id == "A" * 300

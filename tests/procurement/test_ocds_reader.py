@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import io
 import json
 from typing import Any
@@ -184,3 +186,42 @@ def test_a_stream_that_cannot_seek_is_read_by_ijson() -> None:
 
     data = json.dumps({"releases": TRICKY}).encode()
     assert list(read_releases(io.BufferedReader(Pipe(data)))) == ijson_releases(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "fast"),
+    [
+        (json.dumps({"uri": "u", "releases": TRICKY}).encode(), True),
+        (json.dumps({"records": [{"releases": TRICKY}]}).encode(), False),
+        (b"\n".join(json.dumps(r).encode() for r in TRICKY), False),
+        (codecs.BOM_UTF8 + json.dumps({"releases": TRICKY}).encode(), False),
+    ],
+)
+def test_fast_readable_says_which_files_the_fast_reader_reads(data: bytes, fast: bool) -> None:
+    source = io.BytesIO(b"xx" + data)
+    source.seek(2)
+    assert ocds.fast_readable(source) is fast
+    assert source.tell() == 2  # where it was
+    assert ocds.fast_readable(io.BytesIO(data), "iso-8859-1") is False
+
+
+def test_workers_share_a_file_only_where_the_fast_reader_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Where ijson reads, every worker would parse the whole file: one worker only."""
+    from missionhub.procurement import workers
+
+    monkeypatch.setattr(workers, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    package, lines = tmp_path / "package.json", tmp_path / "lines.jsonl"
+    package.write_bytes(json.dumps({"releases": TRICKY}).encode())
+    lines.write_bytes(b"\n".join(json.dumps(r).encode() for r in TRICKY))
+    with package.open("rb") as f:
+        assert workers.workers_for(f) == 3
+    with lines.open("rb") as f:
+        assert workers.workers_for(f) == 1
+    with gzip.open(tmp_path / "package.json.gz", "wb") as out:
+        out.write(package.read_bytes())
+    with gzip.open(tmp_path / "package.json.gz", "rb") as f, package.open("rb") as plain:
+        assert workers._own_reader(f) is f  # its fileno is the compressed file's
+        assert workers._own_reader(plain) is not plain

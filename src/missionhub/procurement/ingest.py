@@ -12,7 +12,7 @@ processes do that while this process writes (docs/decisions/0048-ingest-preparer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from missionhub.accounts.models import Organisation, Role
@@ -169,9 +169,8 @@ def ingest_ocds(
     )
     try:
         with fewer_collections():
-            parts = workers_for(source) if parallel else 0
+            parts = workers_for(source, encoding) if parallel else 0
             if parts:
-                loader.check_repeats = parts > 1
                 with closing(
                     prepared_elsewhere(
                         source, encoding, loader.checker, keep_valid, schema_path, parts
@@ -179,7 +178,7 @@ def ingest_ocds(
                 ) as batches:
                     loader.load(batches, progress)
             else:
-                preparer = Preparer(loader.checker, keep_valid, schema_path)
+                preparer = Preparer(loader.checker, keep_valid, schema_path, eager=False)
                 loader.load(preparer.batches(read_indexed(source, encoding=encoding)), progress)
     except OcdsFileError as exc:
         raise Invalid(
@@ -233,8 +232,7 @@ class _Loader:
         self.errors: list[Problem] = []
         self.touched: set[str] = set()
         self.file_ocids: set[str] = set()
-        self.seen: dict[tuple[str, str], int] = {}
-        self.check_repeats = False  # set where several workers each saw only their batches
+        self.seen: dict[tuple[str, str], int] = {}  # each key's digest, for repeats
         self.compiler = _Compiler(session, schema_path, organisation_id, self.register, report)
         self.observations: list[tuple[Supplier, tuple[Any, ...]]] = []
         self.has_history = session.connection().execute(_ANY_RELEASE).first() is not None
@@ -248,7 +246,7 @@ class _Loader:
         self._write_observations()
 
     def _take(
-        self, items: list[Item], processes: dict[str, Process], progress: Progress | None
+        self, items: list[Item], processes: Mapping[str, Process], progress: Progress | None
     ) -> None:
         batch: list[Prepared] = []
         for item in items:
@@ -264,10 +262,11 @@ class _Loader:
             progress(self.report.read, f"{self.report.read:,} releases read")
 
     def _first(self, prepared: Prepared) -> bool:
-        """Whether a release is the first with its key in the file (each worker drops the
-        repeats in its own batches; this finds those across workers)."""
-        if not self.check_repeats:
-            return True
+        """Whether to store a release: the first with its key in the file (a repeat with the
+        same content is dropped, with other content it is an error). Decided here, in file
+        order, since a worker sees only its own batches."""
+        if self.errors and not self.keep_valid:
+            return False  # the file will be refused: repeats are no longer looked for
         digest = self.seen.get(prepared.key)
         if digest is None:
             self.seen[prepared.key] = prepared.digest
@@ -281,7 +280,7 @@ class _Loader:
         if self.keep_valid:
             self.report.rejected.extend(p.as_dict() for p in problems)
 
-    def _store(self, batch: list[Prepared], processes: dict[str, Process]) -> None:
+    def _store(self, batch: list[Prepared], processes: Mapping[str, Process]) -> None:
         if self.errors and not self.keep_valid:
             return
         ocids = list({p.key[0] for p in batch})
@@ -297,7 +296,7 @@ class _Loader:
                 stored.add((ocid, release_id))
                 history.add(ocid)
         rows = []
-        fresh: set[str] = set()  # processes first seen in this batch
+        fresh: dict[str, None] = {}  # processes first seen in this batch, in file order
         record_id = self.record.id
         for prepared in batch:
             key = prepared.key
@@ -307,7 +306,7 @@ class _Loader:
             if key[0] in history or key[0] in self.file_ocids:
                 self.touched.add(key[0])  # compiled from all its stored releases afterwards
             else:
-                fresh.add(key[0])
+                fresh[key[0]] = None
             row = prepared.row
             rows.append((row[0], row[1], row[2], row[3], row[4].decode(), record_id))
             self._observe(prepared)
@@ -565,11 +564,8 @@ def _write_awards(
     ]
     session.flush()
     ids = dict(existing)
-    if new_rows:  # the new awards are above the last id before them (an index range, not a scan)
-        wanted = {(row[0], row[1]) for row in new_rows}
-        for pk, ocid, award_id in connection.execute(_AWARDS_AFTER, {"floor": floor}):
-            if (ocid, award_id) in wanted:
-                ids[(ocid, award_id)] = pk
+    if new_rows:
+        ids.update(_new_award_ids(connection, {(row[0], row[1]) for row in new_rows}, floor))
     links: list[tuple[Any, ...]] = []
     named: list[tuple[Any, ...]] = []
     for (ocid, _, _, facts), suppliers in zip(extracted, resolved, strict=True):
@@ -579,6 +575,25 @@ def _write_awards(
     bulk_insert(session, table(AwardSupplier), LINK_COLUMNS, links)
     bulk_insert(session, table(NamedSubcontractor), NAMED_COLUMNS, named)
     report.awards += len(extracted)
+
+
+def _new_award_ids(
+    connection: Connection, wanted: set[tuple[str, str]], floor: int
+) -> dict[tuple[str, str], int]:
+    """The ids of the awards just written: those above the last id before them (a range on the
+    primary key; looking them up by 500 ocids scanned the table on PostgreSQL, decision 0049),
+    and by ocid any that a sequence handed out below it."""
+    found = {
+        (ocid, award_id): pk
+        for pk, ocid, award_id in connection.execute(_AWARDS_AFTER, {"floor": floor})
+        if (ocid, award_id) in wanted
+    }
+    if len(found) < len(wanted):
+        ocids = sorted({ocid for ocid, _ in wanted - found.keys()})
+        for pk, ocid, award_id in connection.execute(_AWARD_IDS, {"ocids": ocids}):
+            if (ocid, award_id) in wanted:
+                found[(ocid, award_id)] = pk
+    return found
 
 
 def _links(

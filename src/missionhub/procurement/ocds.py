@@ -173,16 +173,18 @@ def read_releases(source: IO[bytes], *, encoding: str = "utf-8") -> Iterator[dic
     back to ijson from the start, skipping the releases already given: every error is ijson's,
     with its line number, and every release the same."""
     for _, release in read_indexed(source, encoding=encoding):
-        yield release
+        if release is not None:
+            yield release
 
 
 def read_indexed(
     source: IO[bytes], *, encoding: str = "utf-8", wanted: Callable[[int], bool] | None = None
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(index, release)`` for each release of ``source`` whose index in the file is
-    ``wanted`` (all by default), as :func:`read_releases` reads them. The fast reader does not
-    parse the others, so that several processes can share a file, each parsing its own part;
-    ijson, where it reads, parses them all (and so finds every error in every part)."""
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """``(index, release)`` for each release of ``source``, as :func:`read_releases` reads
+    them, and ``(index, None)`` for those whose index is not ``wanted`` (all are by default):
+    the fast reader does not parse them, so that several processes can share a file, each
+    parsing its own part and still knowing where the others' parts begin and end. ijson, where
+    it reads, parses them all (and so finds every error in every part)."""
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
@@ -205,10 +207,34 @@ def read_indexed(
 
 def _indexed(
     releases: Iterator[dict[str, Any]], wanted: Callable[[int], bool] | None, start: int
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
     for index, release in enumerate(releases, start):
-        if wanted is None or wanted(index):
-            yield index, release
+        yield index, release if wanted is None or wanted(index) else None
+
+
+def fast_readable(source: IO[bytes], encoding: str = "utf-8") -> bool:
+    """Whether the start of ``source`` is what the fast reader reads (a UTF-8 release package
+    in a seekable file, no byte order mark); the position is kept. It may still meet
+    something it does not expect further on, and ijson then reads the file."""
+    origin = _origin(source)
+    if origin is None or codecs.lookup(encoding).name != "utf-8":
+        return False
+    try:
+        head = source.read(CHUNK)
+        while len(head) < HEAD_LIMIT and not _decided(head):
+            more = source.read(CHUNK)
+            if not more:
+                break
+            head += more
+    finally:
+        source.seek(origin)
+    keys = _first_top_level_keys(head)
+    return (
+        not head.startswith(codecs.BOM_UTF8)
+        and "releases" in keys
+        and "records" not in keys
+        and _releases_array(head) is not None
+    )
 
 
 def _origin(source: IO[bytes]) -> int | None:
@@ -263,12 +289,13 @@ def _long_digits(data: bytes) -> bool:
 def _fast_releases(source: IO[bytes]) -> Iterator[dict[str, Any]]:
     """Every release of a UTF-8 release package, read by :func:`_fast_indexed`."""
     for _, release in _fast_indexed(source, None, [0]):
-        yield release
+        if release is not None:
+            yield release
 
 
 def _fast_indexed(
     source: IO[bytes], wanted: Callable[[int], bool] | None, passed: list[int]
-) -> Iterator[tuple[int, dict[str, Any]]]:
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """The wanted releases of a UTF-8 release package: the ``releases`` array is split into its
     elements by a vectorised scan of quotes and braces, and each wanted element parsed by orjson
     (``passed[0]`` counts the elements passed, wanted or not). Raises :class:`_Unexpected`
@@ -317,6 +344,7 @@ def _fast_indexed(
             at = end + 1
             if wanted is not None and not wanted(index):
                 passed[0] += 1
+                yield index, None
                 continue
             piece = buf[start : end + 1]
             try:

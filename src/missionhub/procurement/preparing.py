@@ -11,7 +11,7 @@ against the register and writes).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -84,23 +84,30 @@ class Process:
     error: str | None = None
 
 
-Batch = tuple[list[Item], dict[str, Process]]
+Batch = tuple[list[Item], Mapping[str, Process]]
 
 
 class Preparer:
-    """Check each release, drop repeats, and group the releases into batches of ``BATCH`` by
-    their place in the file (batch ``n`` holds releases ``n * BATCH`` to ``(n + 1) * BATCH - 1``,
-    so that workers taking every n-th batch cut the file as one process would)."""
+    """Check each release and group the releases into batches of ``BATCH`` by their place in
+    the file (batch ``n`` holds releases ``n * BATCH`` to ``(n + 1) * BATCH - 1``, so that
+    workers taking every n-th batch cut the file as one process would). Which release is a
+    repeat is the loader's to say, in file order: a worker sees only its own batches.
 
-    def __init__(self, checker: ReleaseChecker, keep_valid: bool, schema_path: Path) -> None:
+    ``eager``: compile every process of a batch now (in a worker); otherwise only those the
+    loader asks for (:class:`Processes`)."""
+
+    def __init__(
+        self, checker: ReleaseChecker, keep_valid: bool, schema_path: Path, *, eager: bool = True
+    ) -> None:
         self.checker, self.keep_valid, self.schema_path = checker, keep_valid, schema_path
-        self.seen: dict[tuple[str, str], int] = {}
+        self.eager = eager
         self.failed = False
 
-    def batches(self, releases: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[Batch]:
-        """Each batch of ``(index, release)`` pairs, checked, with its processes compiled."""
+    def batches(self, releases: Iterable[tuple[int, dict[str, Any] | None]]) -> Iterator[Batch]:
+        """Each batch of ``(index, release)`` pairs (None: another worker's), checked, with its
+        processes."""
         items: list[Item] = []
-        grouped: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
+        grouped: dict[str, dict[str, tuple[dict[str, Any], bytes]]] = {}
         current = None
         for index, release in releases:
             number = batch_number(index)
@@ -108,25 +115,23 @@ class Preparer:
                 yield items, self.processes(grouped)
                 items, grouped = [], {}
             current = number
+            if release is None:
+                continue
             item = self.item(release)
             items.append(item)
-            if item.prepared is not None:
-                grouped.setdefault(item.prepared.key[0], []).append((release, item.prepared.row[4]))
+            if item.prepared is not None:  # a repeat in the batch: the first is compiled
+                ocid, release_id = item.prepared.key
+                grouped.setdefault(ocid, {}).setdefault(release_id, (release, item.prepared.row[4]))
         if items:
             yield items, self.processes(grouped)
 
     def processes(
-        self, grouped: dict[str, list[tuple[dict[str, Any], bytes]]]
-    ) -> dict[str, Process]:
-        return {
-            ocid: build_process(
-                ocid,
-                [release for release, _ in group],
-                self.schema_path,
-                raw=group[0][1] if len(group) == 1 else None,
-            )
-            for ocid, group in grouped.items()
-        }
+        self, grouped: dict[str, dict[str, tuple[dict[str, Any], bytes]]]
+    ) -> Mapping[str, Process]:
+        lazy = Processes(
+            {ocid: list(group.values()) for ocid, group in grouped.items()}, self.schema_path
+        )
+        return {ocid: lazy[ocid] for ocid in grouped} if self.eager else lazy
 
     def item(self, release: dict[str, Any]) -> Item:
         checked = self.checker.check(release)
@@ -137,23 +142,46 @@ class Preparer:
         if self.failed and not self.keep_valid:
             return Item(warnings, [], None)  # the file will be refused: look for more problems
         raw = orjson.dumps(release)
-        key = (str(release["ocid"]), str(release["id"]))
-        digest = hash(raw)  # forked workers share this process's hash secret
-        if key in self.seen:
-            if self.seen[key] == digest:
-                return Item(warnings, [], None)
-            self.failed = True
-            return Item(warnings, [repeated(key)], None)
-        self.seen[key] = digest  # the key and a digest, not the bytes
+        # As stored (ocid up to 200 characters, release id up to 300), so that look-ups match.
+        key = (str(release["ocid"])[:200], str(release["id"])[:300])
         date = str(release.get("date") or "")[:40]
         parties = [
             (str(party.get("name") or ""), party_identifier(party), party_scale(party))
             for party in release.get("parties") or []
             if isinstance(party, dict) and SUPPLIER_ROLES & set(party.get("roles") or [])
         ]
-        row = (key[0][:200], key[1][:300], date, list(release.get("tag") or []), raw)
-        observed = (release.get("ocid"), release.get("id"), date)
-        return Item(warnings, [], Prepared(key, digest, row, parties, observed))
+        row = (key[0], key[1], date, list(release.get("tag") or []), raw)
+        observed = (key[0], key[1], date)
+        # forked workers share this process's hash secret, so digests compare across them
+        return Item(warnings, [], Prepared(key, hash(raw), row, parties, observed))
+
+
+class Processes(Mapping[str, Process]):
+    """The processes of a batch, each compiled when first asked for: in this process the
+    loader asks only for those first seen in the file."""
+
+    def __init__(
+        self, grouped: dict[str, list[tuple[dict[str, Any], bytes]]], schema_path: Path
+    ) -> None:
+        self.grouped, self.schema_path = grouped, schema_path
+        self.built: dict[str, Process] = {}
+
+    def __getitem__(self, ocid: str) -> Process:
+        if ocid not in self.built:
+            group = self.grouped[ocid]
+            self.built[ocid] = build_process(
+                ocid,
+                [release for release, _ in group],
+                self.schema_path,
+                raw=group[0][1] if len(group) == 1 else None,
+            )
+        return self.built[ocid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.grouped)
+
+    def __len__(self) -> int:
+        return len(self.grouped)
 
 
 @contextmanager
@@ -241,7 +269,7 @@ def _party(party: dict[str, Any]) -> Party:
 def award_facts(data: award_rules.AwardData) -> AwardFacts:
     """What the loader needs of an award (its parties by name and identifier)."""
     return AwardFacts(
-        data.award_id,
+        data.award_id[:300],  # as stored
         data.title,
         data.status,
         data.award_date,
@@ -271,6 +299,7 @@ __all__ = [
     "Prepared",
     "Preparer",
     "Process",
+    "Processes",
     "batch_number",
     "build_process",
     "fewer_collections",

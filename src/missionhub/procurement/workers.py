@@ -18,10 +18,15 @@ import sys
 import traceback
 from collections.abc import Generator
 from pathlib import Path
-from queue import Empty
+from queue import Empty, Full
 from typing import IO, Any
 
-from missionhub.procurement.ocds import OcdsFileError, ReleaseChecker, read_indexed
+from missionhub.procurement.ocds import (
+    OcdsFileError,
+    ReleaseChecker,
+    fast_readable,
+    read_indexed,
+)
 from missionhub.procurement.preparing import (
     Batch,
     Preparer,
@@ -36,12 +41,12 @@ MAX_WORKERS = 4
 QUEUE_BATCHES = 2
 
 
-def workers_for(source: IO[bytes]) -> int:
+def workers_for(source: IO[bytes], encoding: str = "utf-8") -> int:
     """How many worker processes to read, check and compile ``source`` (0: none): one per
-    processor beside the one this process writes on (at least one, at most ``MAX_WORKERS``),
-    where processes can be forked, for a seekable file (not standard input: a forked process
-    closes it) of ``WORKER_MIN_BYTES`` or more. On two processors one worker: a second would
-    only share a processor with the first (measured: no faster; decision 0048)."""
+    processor (at most ``MAX_WORKERS``; on two processors, two workers and the writer measured
+    faster than one worker, decision 0048), where processes can be forked, for a seekable file
+    (not standard input: a forked process closes it) of ``WORKER_MIN_BYTES`` or more. One only
+    where the fast reader cannot read the file (ijson would make every worker parse it all)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cpus or 1) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return 0
@@ -55,7 +60,9 @@ def workers_for(source: IO[bytes]) -> int:
         source.seek(here)
     except (AttributeError, OSError, ValueError):
         return 0
-    return min(cpus or 1, MAX_WORKERS) if size >= WORKER_MIN_BYTES else 0
+    if size < WORKER_MIN_BYTES:
+        return 0
+    return min(cpus or 1, MAX_WORKERS) if fast_readable(source, encoding) else 1
 
 
 class _Positional(io.RawIOBase):
@@ -92,13 +99,13 @@ class _Positional(io.RawIOBase):
 
 
 def _own_reader(source: IO[bytes]) -> IO[bytes]:
-    """This worker's view of ``source``: an in-memory file is the worker's own copy after the
-    fork; a file on disk is read at this worker's own offset."""
-    try:
-        fd = source.fileno()
-    except (AttributeError, OSError, io.UnsupportedOperation):
+    """This worker's view of ``source``: a file on disk is read at this worker's own offset;
+    anything else (an in-memory file) is the worker's own copy after the fork. Only a plain
+    file: a compressed one's ``fileno`` is that of the compressed bytes."""
+    raw = source.raw if isinstance(source, io.BufferedReader) else source
+    if not isinstance(raw, io.FileIO):
         return source
-    return io.BufferedReader(_Positional(fd, source.tell()), buffer_size=1024 * 1024)
+    return io.BufferedReader(_Positional(raw.fileno(), source.tell()), buffer_size=1024 * 1024)
 
 
 def _worker(
@@ -121,12 +128,25 @@ def _worker(
                 wanted=lambda index: batch_number(index) % parts == part,
             )
             for batch in Preparer(checker, keep_valid, schema_path).batches(releases):
-                queue.put(("batch", to_wire(batch)))
-        queue.put(("done", None))
+                _send(queue, ("batch", to_wire(batch)))
+        _send(queue, ("done", None))
     except OcdsFileError as exc:
-        queue.put(("file", (exc.message, exc.line)))
+        _send(queue, ("file", (exc.message, exc.line)))
     except BaseException:  # the loader raises it: nothing may be written
-        queue.put(("failed", traceback.format_exc()))
+        _send(queue, ("failed", traceback.format_exc()))
+
+
+def _send(queue: Any, message: tuple[str, Any]) -> None:
+    """Put ``message`` in the loader's queue, waiting while it is full; stop if the loader has
+    gone (killed, it cannot stop its workers, and a full queue would hold them for ever)."""
+    parent = os.getppid()
+    while True:
+        try:
+            queue.put(message, timeout=1)
+            return
+        except Full:
+            if os.getppid() != parent:
+                os._exit(1)
 
 
 def prepared_elsewhere(
