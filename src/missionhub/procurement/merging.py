@@ -23,7 +23,6 @@ from ocdsmerge import Merger
 
 _RULE = "\x00rule"
 _NONE: dict[str, Any] = {}
-_CONTAINERS = (dict, list)
 
 
 class _Unusual(Exception):

@@ -220,21 +220,33 @@ def fast_readable(source: IO[bytes], encoding: str = "utf-8") -> bool:
     if origin is None or codecs.lookup(encoding).name != "utf-8":
         return False
     try:
-        head = source.read(CHUNK)
-        while len(head) < HEAD_LIMIT and not _decided(head):
-            more = source.read(CHUNK)
-            if not more:
-                break
-            head += more
+        head = _read_head(source)
     finally:
         source.seek(origin)
+    return _fast_opening(head) is not None
+
+
+def _read_head(source: IO[bytes]) -> bytes:
+    """The start of the file, long enough to tell its shape (at most ``HEAD_LIMIT``)."""
+    head = source.read(CHUNK)
+    while len(head) < HEAD_LIMIT and not _decided(head):
+        more = source.read(CHUNK)
+        if not more:
+            break
+        head += more
+    return head
+
+
+def _fast_opening(head: bytes) -> int | None:
+    """Where the fast reader starts (the ``[`` of the top-level ``releases`` array), or None
+    for a file it does not read: a byte order mark, a record package, or another layout that
+    ijson would not read as ``releases.item`` (see :func:`_read_with_ijson`)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return None
     keys = _first_top_level_keys(head)
-    return (
-        not head.startswith(codecs.BOM_UTF8)
-        and "releases" in keys
-        and "records" not in keys
-        and _releases_array(head) is not None
-    )
+    if not keys or "records" in keys or ("releases" not in keys and keys[0] not in PACKAGE_KEYS):
+        return None
+    return _releases_array(head)
 
 
 def _origin(source: IO[bytes]) -> int | None:
@@ -245,12 +257,7 @@ def _origin(source: IO[bytes]) -> int | None:
 
 
 def _read_with_ijson(source: IO[bytes], encoding: str) -> Iterator[dict[str, Any]]:
-    head = source.read(CHUNK)
-    while len(head) < HEAD_LIMIT and not _decided(head):
-        more = source.read(CHUNK)
-        if not more:
-            break
-        head += more
+    head = _read_head(source)
     if not head.strip():
         raise OcdsFileError("the file is empty")
     stream = _CheckedBytes(source, encoding, head)
@@ -302,18 +309,8 @@ def _fast_indexed(
     (before or after giving releases) for anything else: ijson then reads it. What is around the
     array is parsed too (with an empty array in its place), so a file passes only if it is valid
     JSON (an element that is not wanted is only checked to be an object)."""
-    head = source.read(CHUNK)
-    while len(head) < HEAD_LIMIT and not _decided(head):
-        more = source.read(CHUNK)
-        if not more:
-            break
-        head += more
-    if head.startswith(codecs.BOM_UTF8):
-        raise _Unexpected
-    keys = _first_top_level_keys(head)
-    if not keys or "records" in keys or ("releases" not in keys and keys[0] not in PACKAGE_KEYS):
-        raise _Unexpected  # ijson would not read "releases.item" (see _read_with_ijson)
-    opening = _releases_array(head)
+    head = _read_head(source)
+    opening = _fast_opening(head)
     if opening is None:
         raise _Unexpected
     before = head[:opening]
